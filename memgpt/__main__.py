@@ -1,0 +1,3 @@
+from memgpt.cli.app import main
+
+main()

@@ -1,0 +1,30 @@
+"""Numbers that shape the agent's behaviour. Values follow the original MemGPT 0.2 era."""
+
+DEFAULT_PRESET = "memgpt_chat"
+DEFAULT_PERSONA = "sam_pov"
+DEFAULT_HUMAN = "basic"
+DEFAULT_MODEL = "gpt-4"
+DEFAULT_CONTEXT_WINDOW = 8192
+
+CORE_MEMORY_PERSONA_CHAR_LIMIT = 2000
+CORE_MEMORY_HUMAN_CHAR_LIMIT = 2000
+
+FIRST_MESSAGE_ATTEMPTS = 10
+MESSAGE_SUMMARY_WARNING_FRAC = 0.75  # memory-pressure alert above this share of the window
+MESSAGE_SUMMARY_TRUNC_TOKEN_FRAC = 0.75  # eviction keeps this share of the queue's tokens
+MESSAGE_SUMMARY_TRUNC_KEEP_N_LAST = 3
+SUMMARY_WORD_LIMIT = 100
+
+FUNCTION_RETURN_CHAR_LIMIT = 3000
+MAX_PAUSE_HEARTBEATS = 360  # minutes
+RETRIEVAL_QUERY_DEFAULT_PAGE_SIZE = 5
+ARCHIVAL_SEARCH_TOP_K = 100
+MAX_CHAINED_STEPS = 20  # heartbeats in a row per user event before we stop the chain
+
+# Prefix for texts the system (not the user) puts in user-role messages.
+NON_USER_MSG_PREFIX = "[This is an automated system message hidden from the user] "
+
+EMBEDDING_CHUNK_SIZE = 300  # tokens
+
+# Replies the LLM may produce besides its answer: we reserve room for them in the window.
+RESERVED_COMPLETION_TOKENS = 1024

@@ -1,0 +1,123 @@
+"""The data that crosses layers: messages, tool calls, passages, agent state.
+
+Messages are stored and handled in the OpenAI *tools* shape (assistant `tool_calls`, `tool`
+role results); backends that speak the legacy `functions` API or JSON-in-text translate at the
+edge. Everything here is plain pydantic and serialises to JSON: no pickle anywhere.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+def now() -> datetime:
+    """Local, timezone-aware time: the model is told local times, storage keeps the offset."""
+    return datetime.now(timezone.utc).astimezone()
+
+
+def new_tool_call_id() -> str:
+    return "call_" + uuid.uuid4().hex[:24]
+
+
+class ToolCall(BaseModel):
+    id: str = Field(default_factory=new_tool_call_id)
+    name: str
+    arguments: str  # raw JSON text as the model produced it (may be malformed)
+
+
+class Message(BaseModel):
+    """One entry of the conversation, in context and in recall storage.
+
+    `id` is assigned by recall storage when the message is committed; in-context lists refer to
+    messages by id, so context and recall cannot drift apart.
+    """
+
+    id: int | None = None
+    role: Role
+    content: str | None = None
+    name: str | None = None  # tool name for role=tool; sender name for user (AutoGen)
+    tool_calls: list[ToolCall] | None = None
+    tool_call_id: str | None = None
+    created_at: datetime = Field(default_factory=now)
+    tokens: int | None = None  # cached token count of this message as sent to the LLM
+
+    def to_openai(self) -> dict[str, Any]:
+        """The message as the OpenAI chat API (tools form) expects it."""
+        out: dict[str, Any] = {"role": self.role, "content": self.content if self.content is not None else ""}
+        if self.role == "assistant" and self.tool_calls:
+            out["tool_calls"] = [
+                {"id": tc.id, "type": "function", "function": {"name": tc.name, "arguments": tc.arguments}}
+                for tc in self.tool_calls
+            ]
+        if self.role == "tool":
+            out["tool_call_id"] = self.tool_call_id or ""
+            if self.name:
+                out["name"] = self.name
+        elif self.role == "user" and self.name:
+            out["name"] = self.name
+        return out
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+
+class ChatResult(BaseModel):
+    """What an LLM backend returns for one chat call."""
+
+    message: Message  # role=assistant; content = inner monologue; tool_calls = function calls
+    usage: Usage = Field(default_factory=Usage)
+    finish_reason: str | None = None
+    raw: dict[str, Any] | None = None  # the backend's response, for --debug
+
+
+class Passage(BaseModel):
+    """A unit of archival memory or of a loaded data source."""
+
+    id: int | None = None
+    text: str
+    source: str | None = None  # data source name, or None for the agent's own inserts
+    metadata: dict[str, Any] = Field(default_factory=dict)  # file, page, offset...
+    created_at: datetime = Field(default_factory=now)
+    content_hash: str | None = None
+
+
+class CoreMemoryBlock(BaseModel):
+    label: str  # "persona" or "human"
+    value: str
+    limit: int = 2000
+
+
+class AgentState(BaseModel):
+    """Everything needed to resume an agent, saved atomically after every step.
+
+    Messages themselves live in recall storage; the state only lists which of them are in
+    context. The LLM and embedding settings are copied from the global config at creation so a
+    later `memgpt configure` does not silently change an existing agent.
+    """
+
+    name: str
+    preset: str
+    persona_name: str
+    human_name: str
+    system_prompt: str  # the preset's prompt text at creation (editable presets do not drift)
+    functions: list[str]  # function names enabled for this agent
+    core_memory: dict[str, CoreMemoryBlock]
+    in_context_ids: list[int] = Field(default_factory=list)  # [system msg id, (summary id), queue...]
+    llm: dict[str, Any] = Field(default_factory=dict)  # LLMConfig as dict
+    embedding: dict[str, Any] = Field(default_factory=dict)  # EmbeddingConfig as dict
+    data_sources: list[str] = Field(default_factory=list)
+    memory_pressure_alerted: bool = False
+    memory_edited_at: datetime = Field(default_factory=now)
+    created_at: datetime = Field(default_factory=now)
+    last_login: datetime | None = None
+    heartbeats_paused_until: datetime | None = None
+    state_version: int = 1

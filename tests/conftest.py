@@ -1,0 +1,92 @@
+"""Fixtures every test shares: an isolated MEMGPT_HOME, the scripted LLM server, a CLI in a pty."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fake_llm import FakeLLMServer
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+_SCRUBBED_ENV = (
+    "OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_API_VERSION",
+    "AZURE_OPENAI_KEY", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_VERSION",
+    "AZURE_OPENAI_DEPLOYMENT", "AZURE_OPENAI_EMBEDDING_DEPLOYMENT", "MEMGPT_CONFIG_PATH",
+)
+
+
+@pytest.fixture(autouse=True)
+def memgpt_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets its own MEMGPT_HOME and an empty tiktoken cache (offline tokenizer only)."""
+    home = tmp_path_factory.mktemp("memgpt_home")
+    monkeypatch.setenv("MEMGPT_HOME", str(home))
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path_factory.mktemp("tiktoken_cache")))
+    monkeypatch.setenv("NO_COLOR", "1")
+    for name in _SCRUBBED_ENV:
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[FakeLLMServer]:
+    with FakeLLMServer() as server:
+        yield server
+
+
+@pytest.fixture
+def configured(fake_llm: FakeLLMServer):
+    """A saved config pointing at the fake server, with the offline local embedder."""
+    from memgpt.config import Credentials, LLMConfig, MemGPTConfig
+
+    config = MemGPTConfig(
+        llm=LLMConfig(
+            model="gpt-4",
+            model_endpoint_type="openai-compatible",
+            model_endpoint=fake_llm.url,
+            context_window=8192,
+            max_retries=1,
+            request_timeout=10,
+        )
+    )
+    config.save()
+    Credentials(openai_key="sk-test").save()
+    return config
+
+
+def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for a memgpt subprocess: this test's MEMGPT_HOME, the checkout on the path."""
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
+    env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.setdefault("TERM", "xterm-256color")
+    env.update(extra or {})
+    return env
+
+
+def memgpt_cmd() -> list[str]:
+    return [sys.executable, "-m", "memgpt"]
+
+
+@pytest.fixture
+def spawn_memgpt():
+    """Start `memgpt ARGS` in a pseudo-terminal (pexpect), as a person would run it."""
+    import pexpect
+
+    children: list[pexpect.spawn] = []
+
+    def spawn(*args: str, env: dict[str, str] | None = None, timeout: float = 30,
+              dimensions: tuple[int, int] = (40, 160)) -> pexpect.spawn:
+        cmd = memgpt_cmd()
+        child = pexpect.spawn(cmd[0], [*cmd[1:], *args], env=cli_env(env), encoding="utf-8",
+                              timeout=timeout, dimensions=dimensions)
+        children.append(child)
+        return child
+
+    yield spawn
+    for child in children:
+        if child.isalive():
+            child.terminate(force=True)
