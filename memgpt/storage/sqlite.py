@@ -1,0 +1,297 @@
+"""The embedded default storage: one SQLite database (WAL) plus FAISS index files.
+
+SQLite is the source of truth for everything, vectors included (float32 blobs); FAISS index files
+are a cache that is caught up or rebuilt from SQLite when missing or behind. That is what lets a
+`kill -9` at any moment leave a loadable agent: every write is a SQLite transaction, and the index
+can always be recomputed without re-embedding.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from memgpt import paths
+from memgpt.errors import NotFoundError, StorageError
+from memgpt.schemas import AgentState, Message, ToolCall
+from memgpt.storage.base import AgentSummary
+from memgpt.storage.migrations import migrate
+from memgpt.storage.searchable import searchable_text
+
+
+class Database:
+    """A SQLite connection with nestable transactions, shared by the stores of one process."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._depth = 0
+        try:
+            self.conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            with self.transaction():
+                migrate(self.conn)
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(
+                f"The database {path} cannot be opened ({exc}). It may be truncated or corrupt; "
+                "move it aside to start afresh, or restore it from a backup. Nothing was changed."
+            ) from None
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Writes inside commit together; nested uses join the outermost transaction."""
+        with self._lock:
+            outermost = self._depth == 0
+            if outermost:
+                self.conn.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield self.conn
+            except BaseException:
+                self._depth -= 1
+                if outermost:
+                    self.conn.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            if outermost:
+                self.conn.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            try:
+                return self.conn.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as exc:
+                if isinstance(exc, sqlite3.OperationalError) and "fts5" in str(exc).lower():
+                    raise
+                raise StorageError(f"Reading {self.path} failed ({exc}).") from None
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()
+
+
+def _dt(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _row_to_message(row: sqlite3.Row) -> Message:
+    tool_calls = json.loads(row["tool_calls"]) if row["tool_calls"] else None
+    return Message(
+        id=row["id"],
+        role=row["role"],
+        content=row["content"],
+        name=row["name"],
+        tool_calls=[ToolCall(**tc) for tc in tool_calls] if tool_calls else None,
+        tool_call_id=row["tool_call_id"],
+        created_at=_dt(row["created_at"]),
+        tokens=row["tokens"],
+    )
+
+
+class SQLiteRecallStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def append(self, agent: str, messages: Sequence[Message]) -> list[Message]:
+        stored = []
+        with self.db.transaction() as conn:
+            for msg in messages:
+                cur = conn.execute(
+                    "INSERT INTO messages (agent, role, content, name, tool_calls, tool_call_id, created_at,"
+                    " local_date, tokens, search_text) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        agent,
+                        msg.role,
+                        msg.content,
+                        msg.name,
+                        json.dumps([tc.model_dump() for tc in msg.tool_calls]) if msg.tool_calls else None,
+                        msg.tool_call_id,
+                        msg.created_at.isoformat(),
+                        msg.created_at.date().isoformat(),
+                        msg.tokens,
+                        searchable_text(msg),
+                    ),
+                )
+                stored.append(msg.model_copy(update={"id": cur.lastrowid}))
+        return stored
+
+    def get(self, agent: str, ids: Sequence[int]) -> list[Message]:
+        if not ids:
+            return []
+        by_id: dict[int, Message] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.query(f"SELECT * FROM messages WHERE agent=? AND id IN ({marks})", [agent, *chunk])
+            by_id.update({row["id"]: _row_to_message(row) for row in rows})
+        missing = [i for i in ids if i not in by_id]
+        if missing:
+            raise StorageError(
+                f"Agent {agent!r} refers to messages {missing[:5]} that are not in {self.db.path}; "
+                "the database may have been edited or damaged."
+            )
+        return [by_id[i] for i in ids]
+
+    def update(self, agent: str, message: Message) -> None:
+        if message.id is None:
+            raise ValueError("cannot update a message that was never stored")
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE messages SET content=?, tool_calls=?, tokens=?, search_text=? WHERE agent=? AND id=?",
+                (
+                    message.content,
+                    json.dumps([tc.model_dump() for tc in message.tool_calls]) if message.tool_calls else None,
+                    message.tokens,
+                    searchable_text(message),
+                    agent,
+                    message.id,
+                ),
+            )
+
+    def delete(self, agent: str, ids: Sequence[int]) -> None:
+        with self.db.transaction() as conn:
+            conn.executemany("DELETE FROM messages WHERE agent=? AND id=?", [(agent, i) for i in ids])
+
+    def count(self, agent: str) -> int:
+        return self.db.query("SELECT COUNT(*) FROM messages WHERE agent=?", (agent,))[0][0]
+
+    def count_by_role(self, agent: str) -> dict[str, int]:
+        rows = self.db.query("SELECT role, COUNT(*) FROM messages WHERE agent=? GROUP BY role", (agent,))
+        return {row[0]: row[1] for row in rows}
+
+    def last(self, agent: str, n: int) -> list[Message]:
+        rows = self.db.query("SELECT * FROM messages WHERE agent=? ORDER BY id DESC LIMIT ?", (agent, n))
+        return [_row_to_message(r) for r in reversed(rows)]
+
+    def search_text(self, agent: str, query: str, limit: int, offset: int) -> tuple[list[Message], int]:
+        words = [w for w in "".join(c if c.isalnum() else " " for c in query).split() if w]
+        if words:
+            for joiner in (" AND ", " OR "):
+                fts_query = joiner.join(f'"{w}"' for w in words)
+                try:
+                    total = self.db.query(
+                        "SELECT COUNT(*) FROM messages_fts f JOIN messages m ON m.id = f.rowid "
+                        "WHERE messages_fts MATCH ? AND m.agent=?",
+                        (fts_query, agent),
+                    )[0][0]
+                    if total == 0:
+                        continue
+                    rows = self.db.query(
+                        "SELECT m.* FROM messages_fts f JOIN messages m ON m.id = f.rowid "
+                        "WHERE messages_fts MATCH ? AND m.agent=? ORDER BY bm25(messages_fts), m.id LIMIT ? OFFSET ?",
+                        (fts_query, agent, limit, offset),
+                    )
+                    return [_row_to_message(r) for r in rows], total
+                except sqlite3.OperationalError:
+                    break  # FTS could not parse it: fall back to a substring match
+        pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where = "agent=? AND search_text IS NOT NULL AND search_text LIKE ? ESCAPE '\\'"
+        total = self.db.query(f"SELECT COUNT(*) FROM messages WHERE {where}", (agent, pattern))[0][0]
+        rows = self.db.query(
+            f"SELECT * FROM messages WHERE {where} ORDER BY id LIMIT ? OFFSET ?", (agent, pattern, limit, offset)
+        )
+        return [_row_to_message(r) for r in rows], total
+
+    def search_date(self, agent: str, start: date, end: date, limit: int, offset: int) -> tuple[list[Message], int]:
+        where = "agent=? AND search_text IS NOT NULL AND local_date BETWEEN ? AND ?"
+        params = (agent, start.isoformat(), end.isoformat())
+        total = self.db.query(f"SELECT COUNT(*) FROM messages WHERE {where}", params)[0][0]
+        rows = self.db.query(f"SELECT * FROM messages WHERE {where} ORDER BY id LIMIT ? OFFSET ?", (*params, limit, offset))
+        return [_row_to_message(r) for r in rows], total
+
+
+class SQLiteAgentStore:
+    def __init__(self, db: Database, recall: SQLiteRecallStore) -> None:
+        self.db = db
+        self.recall = recall
+
+    def create(self, state: AgentState, initial_messages: Sequence[Message]) -> AgentState:
+        with self.db.transaction() as conn:
+            if self.exists(state.name):
+                raise StorageError(f"An agent named {state.name!r} already exists.")
+            stored = self.recall.append(state.name, initial_messages)
+            state = state.model_copy(update={"in_context_ids": [m.id for m in stored]})
+            conn.execute(
+                "INSERT INTO agents (name, state, created_at, updated_at) VALUES (?,?,?,?)",
+                (state.name, state.model_dump_json(), state.created_at.isoformat(), state.created_at.isoformat()),
+            )
+        return state
+
+    def load(self, name: str) -> AgentState:
+        rows = self.db.query("SELECT state FROM agents WHERE name=?", (name,))
+        if not rows:
+            raise NotFoundError(f"No agent named {name!r}.")
+        try:
+            return AgentState.model_validate_json(rows[0]["state"])
+        except ValueError as exc:
+            raise StorageError(f"The saved state of agent {name!r} in {self.db.path} is damaged ({exc}).") from None
+
+    def save(self, state: AgentState) -> None:
+        from memgpt.schemas import now
+
+        with self.db.transaction() as conn:
+            cur = conn.execute(
+                "UPDATE agents SET state=?, updated_at=? WHERE name=?",
+                (state.model_dump_json(), now().isoformat(), state.name),
+            )
+            if cur.rowcount == 0:
+                raise NotFoundError(f"No agent named {state.name!r} (was it deleted?).")
+
+    def exists(self, name: str) -> bool:
+        return bool(self.db.query("SELECT 1 FROM agents WHERE name=?", (name,)))
+
+    def names(self) -> list[str]:
+        """Most recently used first."""
+        return [r[0] for r in self.db.query("SELECT name FROM agents ORDER BY updated_at DESC")]
+
+    def list(self) -> list[AgentSummary]:
+        counts = {
+            r[0]: r[1] for r in self.db.query("SELECT agent, COUNT(*) FROM messages GROUP BY agent")
+        }
+        passages = {
+            r[0]: r[1] for r in self.db.query("SELECT owner, COUNT(*) FROM passages GROUP BY owner")
+        }
+        out = []
+        for row in self.db.query("SELECT state FROM agents ORDER BY updated_at DESC"):
+            try:
+                st = AgentState.model_validate_json(row["state"])
+            except ValueError:
+                continue
+            out.append(
+                AgentSummary(
+                    name=st.name, preset=st.preset, persona_name=st.persona_name, human_name=st.human_name,
+                    model=str(st.llm.get("model", "?")), data_sources=st.data_sources, created_at=st.created_at,
+                    last_login=st.last_login, messages=counts.get(st.name, 0),
+                    passages=passages.get(f"agent:{st.name}", 0),
+                )
+            )
+        return out
+
+    def delete(self, name: str) -> None:
+        if not self.exists(name):
+            raise NotFoundError(f"No agent named {name!r}.")
+        owner = f"agent:{name}"
+        with self.db.transaction() as conn:
+            conn.execute("DELETE FROM messages WHERE agent=?", (name,))
+            conn.execute("DELETE FROM passages WHERE owner=?", (owner,))
+            conn.execute("DELETE FROM vector_spaces WHERE owner=?", (owner,))
+            conn.execute("DELETE FROM attachments WHERE agent=?", (name,))
+            conn.execute("DELETE FROM agents WHERE name=?", (name,))
+        from memgpt.storage.archival import index_path
+
+        index_path(owner).unlink(missing_ok=True)
+
+
+def default_database_path(config: Any = None) -> Path:
+    custom = getattr(getattr(config, "storage", None), "recall_storage_path", None)
+    return Path(custom).expanduser() / "memgpt.db" if custom else paths.database_file()
