@@ -122,12 +122,9 @@ class MemGPTConfig(BaseModel):
         try:
             return cls.model_validate(raw)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-            )
+            problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
             raise ConfigError(
-                f"The config file {path} has invalid values ({problems}). "
-                "Run `memgpt configure` to fix them."
+                f"The config file {path} has invalid values ({problems}). Run `memgpt configure` to fix them."
             ) from None
 
     def save(self) -> Path:

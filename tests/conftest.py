@@ -14,9 +14,17 @@ from tests.fake_llm import FakeLLMServer
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 _SCRUBBED_ENV = (
-    "OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_API_VERSION",
-    "AZURE_OPENAI_KEY", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_VERSION",
-    "AZURE_OPENAI_DEPLOYMENT", "AZURE_OPENAI_EMBEDDING_DEPLOYMENT", "MEMGPT_CONFIG_PATH",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_API_BASE",
+    "OPENAI_API_VERSION",
+    "AZURE_OPENAI_KEY",
+    "AZURE_OPENAI_API_KEY",
+    "AZURE_OPENAI_ENDPOINT",
+    "AZURE_OPENAI_VERSION",
+    "AZURE_OPENAI_DEPLOYMENT",
+    "AZURE_OPENAI_EMBEDDING_DEPLOYMENT",
+    "MEMGPT_CONFIG_PATH",
 )
 
 
@@ -78,11 +86,13 @@ def spawn_memgpt():
 
     children: list[pexpect.spawn] = []
 
-    def spawn(*args: str, env: dict[str, str] | None = None, timeout: float = 30,
-              dimensions: tuple[int, int] = (40, 160)) -> pexpect.spawn:
+    def spawn(
+        *args: str, env: dict[str, str] | None = None, timeout: float = 30, dimensions: tuple[int, int] = (40, 160)
+    ) -> pexpect.spawn:
         cmd = memgpt_cmd()
-        child = pexpect.spawn(cmd[0], [*cmd[1:], *args], env=cli_env(env), encoding="utf-8",
-                              timeout=timeout, dimensions=dimensions)
+        child = pexpect.spawn(
+            cmd[0], [*cmd[1:], *args], env=cli_env(env), encoding="utf-8", timeout=timeout, dimensions=dimensions
+        )
         children.append(child)
         return child
 

@@ -66,28 +66,73 @@ def text(content: str, **kw: Any) -> Reply:
     return Reply("chat", content=content, **kw)
 
 
-def error(status: int, message: str = "error", code: str | None = None, headers: dict[str, str] | None = None,
-          err_type: str = "server_error") -> Reply:
+def error(
+    status: int,
+    message: str = "error",
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+    err_type: str = "server_error",
+) -> Reply:
     body = {"error": {"message": message, "type": err_type, "param": None, "code": code}}
     return Reply("error", status=status, body=body, headers=headers or {})
 
 
 # What each provider says when the prompt does not fit the window.
 CONTEXT_LENGTH_ERRORS: dict[str, tuple[int, dict[str, Any]]] = {
-    "openai": (400, {"error": {
-        "message": "This model's maximum context length is 8192 tokens. However, your messages resulted "
-                   "in 9000 tokens. Please reduce the length of the messages.",
-        "type": "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}}),
-    "vllm": (400, {"object": "error", "message": "This model's maximum context length is 4096 tokens. However, "
-                   "you requested 5000 tokens (4000 in the messages, 1000 in the completion). Please reduce the "
-                   "length of the messages or completion.", "type": "BadRequestError", "param": None, "code": 400}),
-    "ollama": (400, {"error": {"message": "the input length exceeds the context length",
-                               "type": "api_error", "param": None, "code": None}}),
-    "llamacpp": (400, {"error": {"code": 400, "message": "the request exceeds the available context size, try "
-                                 "increasing it", "type": "exceed_context_size_error",
-                                 "n_prompt_tokens": 5000, "n_ctx": 4096}}),
-    "lmstudio": (400, {"error": "Trying to keep the first 5000 tokens when context the overflows. However, the "
-                                "model is loaded with context length of only 4096 tokens, which is not enough."}),
+    "openai": (
+        400,
+        {
+            "error": {
+                "message": "This model's maximum context length is 8192 tokens. However, your messages resulted "
+                "in 9000 tokens. Please reduce the length of the messages.",
+                "type": "invalid_request_error",
+                "param": "messages",
+                "code": "context_length_exceeded",
+            }
+        },
+    ),
+    "vllm": (
+        400,
+        {
+            "object": "error",
+            "message": "This model's maximum context length is 4096 tokens. However, "
+            "you requested 5000 tokens (4000 in the messages, 1000 in the completion). Please reduce the "
+            "length of the messages or completion.",
+            "type": "BadRequestError",
+            "param": None,
+            "code": 400,
+        },
+    ),
+    "ollama": (
+        400,
+        {
+            "error": {
+                "message": "the input length exceeds the context length",
+                "type": "api_error",
+                "param": None,
+                "code": None,
+            }
+        },
+    ),
+    "llamacpp": (
+        400,
+        {
+            "error": {
+                "code": 400,
+                "message": "the request exceeds the available context size, try increasing it",
+                "type": "exceed_context_size_error",
+                "n_prompt_tokens": 5000,
+                "n_ctx": 4096,
+            }
+        },
+    ),
+    "lmstudio": (
+        400,
+        {
+            "error": "Trying to keep the first 5000 tokens when context the overflows. However, the "
+            "model is loaded with context length of only 4096 tokens, which is not enough."
+        },
+    ),
 }
 
 
@@ -211,8 +256,15 @@ class FakeLLMServer:
                 path = urlparse(self.path).path
                 server.requests.append({"method": "GET", "path": path, "headers": dict(self.headers), "body": None})
                 if path.endswith("/models"):
-                    self._send_json(200, {"object": "list", "data": [
-                        {"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in server.models]})
+                    self._send_json(
+                        200,
+                        {
+                            "object": "list",
+                            "data": [
+                                {"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in server.models
+                            ],
+                        },
+                    )
                 else:
                     self._send_json(404, {"error": {"message": f"no route {path}", "type": "not_found"}})
                 server.server_seconds += time.perf_counter() - started
@@ -226,8 +278,13 @@ class FakeLLMServer:
                     body = json.loads(raw_body or b"{}")
                 except json.JSONDecodeError:
                     body = {"_raw": raw_body.decode(errors="replace")}
-                record = {"method": "POST", "path": parsed.path, "query": parse_qs(parsed.query),
-                          "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
+                record = {
+                    "method": "POST",
+                    "path": parsed.path,
+                    "query": parse_qs(parsed.query),
+                    "headers": {k.lower(): v for k, v in self.headers.items()},
+                    "body": body,
+                }
                 server.requests.append(record)
                 try:
                     if parsed.path.endswith("/embeddings"):
@@ -247,10 +304,19 @@ class FakeLLMServer:
                 if isinstance(inputs, str):
                     inputs = [inputs]
                 dim = int(body.get("dimensions") or server.embedding_dim)
-                data = [{"object": "embedding", "index": i, "embedding": fake_embedding(str(t), dim)}
-                        for i, t in enumerate(inputs or [])]
-                self._send_json(200, {"object": "list", "data": data, "model": body.get("model", "fake"),
-                                      "usage": {"prompt_tokens": 1, "total_tokens": 1}})
+                data = [
+                    {"object": "embedding", "index": i, "embedding": fake_embedding(str(t), dim)}
+                    for i, t in enumerate(inputs or [])
+                ]
+                self._send_json(
+                    200,
+                    {
+                        "object": "list",
+                        "data": data,
+                        "model": body.get("model", "fake"),
+                        "usage": {"prompt_tokens": 1, "total_tokens": 1},
+                    },
+                )
 
             def _deliver_special(self, reply: Reply) -> bool:
                 if reply.delay:
@@ -290,23 +356,46 @@ class FakeLLMServer:
                 if calls and legacy:
                     message["function_call"] = {"name": calls[0]["name"], "arguments": calls[0]["arguments"]}
                 elif calls:
-                    message["tool_calls"] = [{"id": c["id"], "type": "function",
-                                              "function": {"name": c["name"], "arguments": c["arguments"]}}
-                                             for c in calls]
-                self._send_json(200, {
-                    "id": "chatcmpl-" + uuid.uuid4().hex[:12], "object": "chat.completion", "created": int(time.time()),
-                    "model": model, "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-                    "usage": usage})
+                    message["tool_calls"] = [
+                        {
+                            "id": c["id"],
+                            "type": "function",
+                            "function": {"name": c["name"], "arguments": c["arguments"]},
+                        }
+                        for c in calls
+                    ]
+                self._send_json(
+                    200,
+                    {
+                        "id": "chatcmpl-" + uuid.uuid4().hex[:12],
+                        "object": "chat.completion",
+                        "created": int(time.time()),
+                        "model": model,
+                        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+                        "usage": usage,
+                    },
+                )
 
-            def _stream_chat(self, model: str, content: str | None, calls: list[dict[str, Any]], legacy: bool,
-                             finish: str, usage: dict[str, int]) -> None:
+            def _stream_chat(
+                self,
+                model: str,
+                content: str | None,
+                calls: list[dict[str, Any]],
+                legacy: bool,
+                finish: str,
+                usage: dict[str, int],
+            ) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Cache-Control", "no-cache")
                 self.send_header("Connection", "close")
                 self.end_headers()
-                base = {"id": "chatcmpl-" + uuid.uuid4().hex[:12], "object": "chat.completion.chunk",
-                        "created": int(time.time()), "model": model}
+                base = {
+                    "id": "chatcmpl-" + uuid.uuid4().hex[:12],
+                    "object": "chat.completion.chunk",
+                    "created": int(time.time()),
+                    "model": model,
+                }
 
                 def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> None:
                     payload = dict(base, choices=[{"index": 0, "delta": delta, "finish_reason": finish_reason}])
@@ -322,8 +411,18 @@ class FakeLLMServer:
                         for piece in _pieces(call["arguments"], 5):
                             chunk({"function_call": {"arguments": piece}})
                         break
-                    chunk({"tool_calls": [{"index": index, "id": call["id"], "type": "function",
-                                           "function": {"name": call["name"], "arguments": ""}}]})
+                    chunk(
+                        {
+                            "tool_calls": [
+                                {
+                                    "index": index,
+                                    "id": call["id"],
+                                    "type": "function",
+                                    "function": {"name": call["name"], "arguments": ""},
+                                }
+                            ]
+                        }
+                    )
                     for piece in _pieces(call["arguments"], 5):
                         chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
                 chunk({}, finish)
@@ -337,12 +436,24 @@ class FakeLLMServer:
                 if self._deliver_special(reply):
                     return
                 usage = reply.usage or {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
-                self._send_json(200, {
-                    "id": "cmpl-" + uuid.uuid4().hex[:12], "object": "text_completion", "created": int(time.time()),
-                    "model": body.get("model", "fake-model"),
-                    "choices": [{"index": 0, "text": reply.content or "", "logprobs": None,
-                                 "finish_reason": reply.finish_reason or "stop"}],
-                    "usage": usage})
+                self._send_json(
+                    200,
+                    {
+                        "id": "cmpl-" + uuid.uuid4().hex[:12],
+                        "object": "text_completion",
+                        "created": int(time.time()),
+                        "model": body.get("model", "fake-model"),
+                        "choices": [
+                            {
+                                "index": 0,
+                                "text": reply.content or "",
+                                "logprobs": None,
+                                "finish_reason": reply.finish_reason or "stop",
+                            }
+                        ],
+                        "usage": usage,
+                    },
+                )
 
         return Handler
 

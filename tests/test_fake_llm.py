@@ -13,7 +13,8 @@ def client(server) -> openai.OpenAI:
 def test_tool_call_roundtrip(fake_llm) -> None:
     fake_llm.script(send_message("hello there", thought="greet"))
     resp = client(fake_llm).chat.completions.create(
-        model="gpt-4", messages=[{"role": "user", "content": "hi"}],
+        model="gpt-4",
+        messages=[{"role": "user", "content": "hi"}],
         tools=[{"type": "function", "function": {"name": "send_message", "parameters": {"type": "object"}}}],
     )
     msg = resp.choices[0].message

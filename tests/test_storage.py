@@ -24,10 +24,16 @@ from tests.conftest import REPO_ROOT
 
 def make_state(name: str = "a1") -> AgentState:
     return AgentState(
-        name=name, preset="memgpt_chat", persona_name="sam_pov", human_name="basic", system_prompt="sys",
+        name=name,
+        preset="memgpt_chat",
+        persona_name="sam_pov",
+        human_name="basic",
+        system_prompt="sys",
         functions=["send_message"],
-        core_memory={"persona": CoreMemoryBlock(label="persona", value="I am Sam."),
-                     "human": CoreMemoryBlock(label="human", value="Name: Chad")},
+        core_memory={
+            "persona": CoreMemoryBlock(label="persona", value="I am Sam."),
+            "human": CoreMemoryBlock(label="human", value="Name: Chad"),
+        },
     )
 
 
@@ -36,8 +42,11 @@ def user(text: str) -> Message:
 
 
 def said(thought: str, message: str) -> Message:
-    return Message(role="assistant", content=thought,
-                   tool_calls=[ToolCall(name="send_message", arguments=json.dumps({"message": message}))])
+    return Message(
+        role="assistant",
+        content=thought,
+        tool_calls=[ToolCall(name="send_message", arguments=json.dumps({"message": message}))],
+    )
 
 
 @pytest.fixture
@@ -50,8 +59,14 @@ def storage():
 def test_agent_create_load_and_recall_search(storage) -> None:
     state = storage.agents.create(make_state(), [Message(role="system", content="sys")])
     assert len(state.in_context_ids) == 1
-    storage.recall.append("a1", [user("I adopted a parrot named Kiwi"), said("nice pet", "Kiwi is a lovely name!"),
-                                 Message(role="user", content=json.dumps({"type": "heartbeat", "reason": "x"}))])
+    storage.recall.append(
+        "a1",
+        [
+            user("I adopted a parrot named Kiwi"),
+            said("nice pet", "Kiwi is a lovely name!"),
+            Message(role="user", content=json.dumps({"type": "heartbeat", "reason": "x"})),
+        ],
+    )
     loaded = storage.agents.load("a1")
     assert loaded.core_memory["human"].value == "Name: Chad"
     hits, total = storage.recall.search_text("a1", "kiwi", 5, 0)
@@ -72,7 +87,7 @@ def test_agent_create_load_and_recall_search(storage) -> None:
 def test_create_is_atomic(storage) -> None:
     bad = Message(role="system", content="x")
     object.__setattr__(bad, "created_at", "not a date")  # fails inside the transaction
-    with pytest.raises(Exception):
+    with pytest.raises(AttributeError):
         storage.agents.create(make_state("half"), [Message(role="system", content="ok"), bad])
     assert not storage.agents.exists("half")
     assert storage.recall.count("half") == 0
@@ -81,7 +96,9 @@ def test_create_is_atomic(storage) -> None:
 def test_archival_insert_search_and_rebuild(storage) -> None:
     embedder = create_embedder(EmbeddingConfig())
     arch = storage.archival("a1", embedder)
-    ids = arch.insert(["The capital of France is Paris.", "Bananas are yellow fruit.", "Python is a programming language."])
+    ids = arch.insert(
+        ["The capital of France is Paris.", "Bananas are yellow fruit.", "Python is a programming language."]
+    )
     assert len(ids) == 3
     assert arch.insert(["Bananas are yellow fruit."]) == []  # same text twice is stored once
     assert arch.search("which city is France's capital", 1)[0].text.startswith("The capital")

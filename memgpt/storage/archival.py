@@ -228,8 +228,15 @@ class PassageStore:
                 cur = conn.execute(
                     "INSERT OR IGNORE INTO passages (owner, text, source, metadata, created_at, content_hash, embedding)"
                     " VALUES (?,?,?,?,?,?,?)",
-                    (self.owner, text, source, json.dumps(meta), created, content_hash(text),
-                     vectors[row].astype("float32").tobytes()),
+                    (
+                        self.owner,
+                        text,
+                        source,
+                        json.dumps(meta),
+                        created,
+                        content_hash(text),
+                        vectors[row].astype("float32").tobytes(),
+                    ),
                 )
                 if cur.rowcount:
                     new_ids.append(cur.lastrowid)
@@ -323,8 +330,12 @@ def _row_to_passage(r: Any) -> Passage:
     from datetime import datetime
 
     return Passage(
-        id=r[0], text=r[1], source=r[2], metadata=json.loads(r[3] or "{}"),
-        created_at=datetime.fromisoformat(r[4]), content_hash=r[5],
+        id=r[0],
+        text=r[1],
+        source=r[2],
+        metadata=json.loads(r[3] or "{}"),
+        created_at=datetime.fromisoformat(r[4]),
+        content_hash=r[5],
     )
 
 
@@ -361,8 +372,15 @@ class SourceStore:
         return bool(self.db.query("SELECT 1 FROM source_documents WHERE source=? AND content_hash=?", (name, digest)))
 
     def add_document(
-        self, name: str, document: str, digest: str, size_bytes: int, texts: Sequence[str],
-        metadata: Sequence[dict[str, Any]], embedder: Embedder, vectors: np.ndarray | None = None,
+        self,
+        name: str,
+        document: str,
+        digest: str,
+        size_bytes: int,
+        texts: Sequence[str],
+        metadata: Sequence[dict[str, Any]],
+        embedder: Embedder,
+        vectors: np.ndarray | None = None,
     ) -> int:
         """Add one document's passages and record the document, in one transaction (resumable loads)."""
         store = self.passages(name, embedder)
@@ -386,11 +404,21 @@ class SourceStore:
                 "SELECT COUNT(*), COALESCE(SUM(size_bytes), 0) FROM source_documents WHERE source=?", (name,)
             )[0]
             passages = self.db.query("SELECT COUNT(*) FROM passages WHERE owner=?", (f"source:{name}",))[0][0]
-            agents = [r[0] for r in self.db.query("SELECT agent FROM attachments WHERE source=? ORDER BY agent", (name,))]
-            out.append(SourceSummary(
-                name=name, passages=passages, documents=stats[0], size_bytes=stats[1], embedding_model=row[2],
-                embedding_dim=row[3], created_at=row[1], agents=agents,
-            ))
+            agents = [
+                r[0] for r in self.db.query("SELECT agent FROM attachments WHERE source=? ORDER BY agent", (name,))
+            ]
+            out.append(
+                SourceSummary(
+                    name=name,
+                    passages=passages,
+                    documents=stats[0],
+                    size_bytes=stats[1],
+                    embedding_model=row[2],
+                    embedding_dim=row[3],
+                    created_at=row[1],
+                    agents=agents,
+                )
+            )
         return out
 
     def get(self, name: str) -> SourceSummary:

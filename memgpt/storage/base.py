@@ -67,9 +67,7 @@ class RecallStore(Protocol):
         """
         ...
 
-    def search_date(
-        self, agent: str, start: date, end: date, limit: int, offset: int
-    ) -> tuple[list[Message], int]:
+    def search_date(self, agent: str, start: date, end: date, limit: int, offset: int) -> tuple[list[Message], int]:
         """Messages whose local date is within [start, end], oldest first. Returns (page, total)."""
         ...
 

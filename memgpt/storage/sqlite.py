@@ -206,7 +206,9 @@ class SQLiteRecallStore:
         where = "agent=? AND search_text IS NOT NULL AND local_date BETWEEN ? AND ?"
         params = (agent, start.isoformat(), end.isoformat())
         total = self.db.query(f"SELECT COUNT(*) FROM messages WHERE {where}", params)[0][0]
-        rows = self.db.query(f"SELECT * FROM messages WHERE {where} ORDER BY id LIMIT ? OFFSET ?", (*params, limit, offset))
+        rows = self.db.query(
+            f"SELECT * FROM messages WHERE {where} ORDER BY id LIMIT ? OFFSET ?", (*params, limit, offset)
+        )
         return [_row_to_message(r) for r in rows], total
 
 
@@ -255,12 +257,8 @@ class SQLiteAgentStore:
         return [r[0] for r in self.db.query("SELECT name FROM agents ORDER BY updated_at DESC")]
 
     def list(self) -> list[AgentSummary]:
-        counts = {
-            r[0]: r[1] for r in self.db.query("SELECT agent, COUNT(*) FROM messages GROUP BY agent")
-        }
-        passages = {
-            r[0]: r[1] for r in self.db.query("SELECT owner, COUNT(*) FROM passages GROUP BY owner")
-        }
+        counts = {r[0]: r[1] for r in self.db.query("SELECT agent, COUNT(*) FROM messages GROUP BY agent")}
+        passages = {r[0]: r[1] for r in self.db.query("SELECT owner, COUNT(*) FROM passages GROUP BY owner")}
         out = []
         for row in self.db.query("SELECT state FROM agents ORDER BY updated_at DESC"):
             try:
@@ -269,9 +267,15 @@ class SQLiteAgentStore:
                 continue
             out.append(
                 AgentSummary(
-                    name=st.name, preset=st.preset, persona_name=st.persona_name, human_name=st.human_name,
-                    model=str(st.llm.get("model", "?")), data_sources=st.data_sources, created_at=st.created_at,
-                    last_login=st.last_login, messages=counts.get(st.name, 0),
+                    name=st.name,
+                    preset=st.preset,
+                    persona_name=st.persona_name,
+                    human_name=st.human_name,
+                    model=str(st.llm.get("model", "?")),
+                    data_sources=st.data_sources,
+                    created_at=st.created_at,
+                    last_login=st.last_login,
+                    messages=counts.get(st.name, 0),
                     passages=passages.get(f"agent:{st.name}", 0),
                 )
             )
