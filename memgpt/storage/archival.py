@@ -226,8 +226,8 @@ class PassageStore:
                 )
             for row, (text, meta) in enumerate(zip(texts, metas, strict=True)):
                 cur = conn.execute(
-                    "INSERT OR IGNORE INTO passages (owner, text, source, metadata, created_at, content_hash, embedding)"
-                    " VALUES (?,?,?,?,?,?,?)",
+                    "INSERT OR IGNORE INTO passages (owner, text, source, metadata, created_at, content_hash,"
+                    " embedding) VALUES (?,?,?,?,?,?,?)",
                     (
                         self.owner,
                         text,
