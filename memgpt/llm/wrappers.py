@@ -1,0 +1,194 @@
+"""Function calling for models that have none: the call is asked for, and read back, as JSON text.
+
+A wrapper renders the system prompt, the function descriptions and the history into one prompt in
+the model's chat format, ending with an open assistant turn that starts the JSON object; the
+completion is parsed back (with repairs) into one function call whose `inner_thoughts` parameter
+becomes the assistant's inner monologue.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from memgpt.errors import ContextWindowExceededError, LLMOutputParseError, MemGPTError
+from memgpt.llm.base import DeltaCallback, FunctionSchema
+from memgpt.llm.json_repair import parse_json_object
+from memgpt.llm.openai_client import OpenAIChatClient
+from memgpt.schemas import ChatResult, Message, ToolCall, Usage
+from memgpt.tokens import count_tokens
+
+
+@dataclass(frozen=True)
+class ChatFormat:
+    """How one model family marks turns."""
+
+    name: str
+    turn: str  # format string with {role} and {text}
+    open_turn: str  # the start of an assistant turn, left open for the model
+    roles: dict[str, str]
+    stop: tuple[str, ...]
+    description: str
+
+
+FORMATS: dict[str, ChatFormat] = {
+    "chatml": ChatFormat(
+        "chatml",
+        "<|im_start|>{role}\n{text}<|im_end|>\n",
+        "<|im_start|>assistant\n",
+        {"system": "system", "user": "user", "assistant": "assistant", "tool": "user"},
+        ("<|im_end|>", "<|im_start|>"),
+        "ChatML (<|im_start|>): Qwen, Dolphin, OpenHermes, Yi and most fine-tunes of 2023-2025",
+    ),
+    "llama3": ChatFormat(
+        "llama3",
+        "<|start_header_id|>{role}<|end_header_id|>\n\n{text}<|eot_id|>",
+        "<|start_header_id|>assistant<|end_header_id|>\n\n",
+        {"system": "system", "user": "user", "assistant": "assistant", "tool": "ipython"},
+        ("<|eot_id|>", "<|start_header_id|>"),
+        "Llama 3.x instruct models",
+    ),
+    "airoboros": ChatFormat(
+        "airoboros",
+        "{role}: {text}\n",
+        "ASSISTANT:",
+        {"system": "SYSTEM", "user": "USER", "assistant": "ASSISTANT", "tool": "FUNCTION RETURN"},
+        ("\nUSER:", "\nASSISTANT:", "\nFUNCTION RETURN:"),
+        "plain USER:/ASSISTANT: format (Airoboros, Vicuna-style models)",
+    ),
+}
+
+JSON_START = '{\n  "function":'
+INSTRUCTIONS = (
+    "Answer with exactly one JSON object and nothing else, of the form "
+    '{"function": "<function name>", "params": {"inner_thoughts": "<your private thoughts>", ...arguments}}. '
+    "Choose the most suitable function from the list below."
+)
+
+
+def render_functions(functions: list[FunctionSchema]) -> str:
+    lines = ["Available functions:"]
+    for fn in functions:
+        lines.append(f"{fn['name']}:")
+        lines.append(f"  description: {fn.get('description', '')}")
+        lines.append("  params:")
+        lines.append("    inner_thoughts: Deep inner monologue, private to you only.")
+        props = fn.get("parameters", {}).get("properties", {})
+        required = set(fn.get("parameters", {}).get("required", []))
+        for param, spec in props.items():
+            flag = "" if param in required else " (optional)"
+            lines.append(f"    {param} ({spec.get('type', 'string')}){flag}: {spec.get('description', '')}")
+    return "\n".join(lines)
+
+
+def render_assistant(message: Message) -> str:
+    if not message.tool_calls:
+        return json.dumps({"function": None, "params": {"inner_thoughts": message.content or ""}}, indent=2)
+    call = message.tool_calls[0]
+    try:
+        args = json.loads(call.arguments)
+    except (json.JSONDecodeError, TypeError):
+        args = {"raw_arguments": call.arguments}
+    params = {"inner_thoughts": message.content or "", **(args if isinstance(args, dict) else {})}
+    return json.dumps({"function": call.name, "params": params}, indent=2)
+
+
+def render_prompt(
+    fmt: ChatFormat, messages: list[Message], functions: list[FunctionSchema] | None, force_function: str | None
+) -> tuple[str, str]:
+    """The prompt, and the text the open assistant turn was pre-filled with."""
+    parts = []
+    for i, msg in enumerate(messages):
+        text = msg.content or ""
+        if i == 0 and msg.role == "system" and functions:
+            text = f"{text}\n\n{INSTRUCTIONS}\n\n{render_functions(functions)}"
+        if msg.role == "assistant" and functions is not None:
+            text = render_assistant(msg)
+        elif msg.role == "tool":
+            text = f"FUNCTION RETURN ({msg.name}): {text}"
+        parts.append(fmt.turn.format(role=fmt.roles[msg.role], text=text))
+    prefix = ""
+    if functions:
+        prefix = JSON_START + (f' "{force_function}",' if force_function else "")
+    return "".join(parts) + fmt.open_turn + prefix, prefix
+
+
+def parse_completion(text: str, prefix: str) -> Message:
+    """The model's JSON text back into an assistant message with one tool call."""
+    # The model may continue our pre-filled prefix, or (ignoring it) write a whole object itself.
+    own_object = text.lstrip().startswith(("{", "`")) or '"function"' in text
+    attempts = [text, prefix + text] if own_object else [prefix + text, text]
+    try:
+        data = parse_json_object(attempts[0])
+    except LLMOutputParseError:
+        data = parse_json_object(attempts[1])
+    if isinstance(data.get("function"), dict):  # doubly nested {"function": {"function": ..., "params": ...}}
+        data = data["function"]
+    name = data.get("function") or data.get("name")
+    params = data.get("params", data.get("arguments", {}))
+    if isinstance(params, str):
+        params = parse_json_object(params)
+    if not isinstance(params, dict):
+        raise LLMOutputParseError("The model's JSON has no 'params' object.", text)
+    thoughts = params.pop("inner_thoughts", None)
+    if not name or str(name).lower() in ("none", "null"):
+        return Message(role="assistant", content=thoughts or None)
+    if not isinstance(name, str):
+        raise LLMOutputParseError("The model's JSON has no function name.", text)
+    return Message(
+        role="assistant",
+        content=str(thoughts) if thoughts is not None else None,
+        tool_calls=[ToolCall(name=name, arguments=json.dumps(params))],
+    )
+
+
+class WrappedCompletionClient(OpenAIChatClient):
+    """An OpenAI-compatible /v1/completions endpoint driven through a text wrapper."""
+
+    def __init__(self, llm: Any, api_key: str | None, **kwargs: Any) -> None:
+        super().__init__(llm, api_key, **kwargs)
+        if llm.model_wrapper not in FORMATS:
+            raise MemGPTError(f"Unknown model wrapper {llm.model_wrapper!r}. Available: {', '.join(FORMATS)}.")
+        self.format = FORMATS[llm.model_wrapper]
+
+    def chat(
+        self,
+        messages: list[Message],
+        functions: list[FunctionSchema] | None = None,
+        *,
+        force_function: str | None = None,
+        on_delta: DeltaCallback | None = None,
+    ) -> ChatResult:
+        prompt, prefix = render_prompt(self.format, messages, functions, force_function)
+        prompt_tokens = count_tokens(prompt, self.model)
+        budget = self.context_window - prompt_tokens
+        if budget < 64:
+            raise ContextWindowExceededError(
+                f"The prompt has {prompt_tokens} tokens; the context window is {self.context_window}."
+            )
+
+        def call() -> ChatResult:
+            response = self.client().completions.create(
+                model=self.model,
+                prompt=prompt,
+                max_tokens=min(budget, 1024),
+                stop=list(self.format.stop),
+                temperature=0.7,
+            )
+            if not response.choices:
+                raise LLMOutputParseError("The model returned no completion.", "")
+            text = response.choices[0].text or ""
+            message = parse_completion(text, prefix) if functions else Message(role="assistant", content=text.strip())
+            completion_tokens = count_tokens(text, self.model)
+            return ChatResult(
+                message=message,
+                usage=Usage(
+                    prompt_tokens=prompt_tokens,
+                    completion_tokens=completion_tokens,
+                    total_tokens=prompt_tokens + completion_tokens,
+                ),
+                finish_reason=response.choices[0].finish_reason,
+            )
+
+        return self.retrying(call)

@@ -1,0 +1,193 @@
+"""LLM backends against the scripted server, through the real openai SDK."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from memgpt.config import Credentials, LLMConfig
+from memgpt.errors import (
+    ContextWindowExceededError,
+    LLMAuthError,
+    LLMConnectionError,
+    LLMError,
+    LLMModelNotFoundError,
+    LLMOutputParseError,
+)
+from memgpt.llm import context_window_for, create_llm_client
+from memgpt.llm.json_repair import parse_json_object
+from memgpt.llm.streaming import SendMessageStreamer
+from memgpt.schemas import Message
+from tests.fake_llm import CONTEXT_LENGTH_ERRORS, context_length_error, error, hang, send_message, text, tool_call
+
+SEND = {
+    "name": "send_message",
+    "description": "Send a message to the user.",
+    "parameters": {
+        "type": "object",
+        "properties": {"message": {"type": "string", "description": "text"}},
+        "required": ["message"],
+    },
+}
+HISTORY = [Message(role="system", content="You are a test."), Message(role="user", content="hi")]
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch):
+    monkeypatch.setenv("MEMGPT_RETRY_BASE_DELAY", "0.001")
+
+
+def client(server, **overrides):
+    llm = LLMConfig(
+        model="gpt-4",
+        model_endpoint_type="openai-compatible",
+        model_endpoint=server.url,
+        max_retries=2,
+        request_timeout=5,
+        **overrides,
+    )
+    return create_llm_client(llm, Credentials(openai_key="sk-test"))
+
+
+def test_tools_reply(fake_llm) -> None:
+    fake_llm.script(send_message("hello!", thought="say hi"))
+    result = client(fake_llm).chat(HISTORY, [SEND])
+    assert result.message.content == "say hi"
+    assert result.message.tool_calls[0].name == "send_message"
+    assert json.loads(result.message.tool_calls[0].arguments) == {"message": "hello!"}
+    body = fake_llm.chat_requests()[0]
+    assert body["tools"][0]["function"]["name"] == "send_message"
+    assert fake_llm.requests[-1]["headers"]["authorization"] == "Bearer sk-test"
+
+
+def test_legacy_functions_and_fallback(fake_llm) -> None:
+    fake_llm.script(send_message("old style"))
+    result = client(fake_llm, function_call_style="functions").chat(HISTORY, [SEND])
+    assert "functions" in fake_llm.chat_requests()[0] and "tools" not in fake_llm.chat_requests()[0]
+    assert result.message.tool_calls[0].name == "send_message"
+    fake_llm.reset()
+    fake_llm.script(error(400, "this server does not support tools"), send_message("after fallback"))
+    result = client(fake_llm).chat(HISTORY, [SEND])
+    assert json.loads(result.message.tool_calls[0].arguments)["message"] == "after fallback"
+    assert "functions" in fake_llm.chat_requests()[1]
+
+
+def test_tool_call_written_as_text_is_read(fake_llm) -> None:
+    fake_llm.script(text('{"name": "send_message", "arguments": {"message": "from content"}}'))
+    result = client(fake_llm).chat(HISTORY, [SEND])
+    assert result.message.tool_calls[0].name == "send_message"
+
+
+@pytest.mark.parametrize("provider", sorted(CONTEXT_LENGTH_ERRORS))
+def test_context_length_errors(fake_llm, provider) -> None:
+    fake_llm.script(context_length_error(provider))
+    with pytest.raises(ContextWindowExceededError):
+        client(fake_llm).chat(HISTORY, [SEND])
+
+
+def test_retries_honour_retry_after_then_give_up(fake_llm) -> None:
+    sleeps = []
+    c = client(fake_llm)
+    c._sleep = sleeps.append
+    fake_llm.script(error(429, "slow down", headers={"Retry-After": "0.02"}), error(503, "busy"), send_message("ok"))
+    assert c.chat(HISTORY, [SEND]).message.tool_calls
+    assert sleeps[0] == pytest.approx(0.02)
+    fake_llm.script(error(500, "a"), error(500, "b"), error(500, "c"))
+    with pytest.raises(LLMError, match="gave up after 3 attempts"):
+        c.chat(HISTORY, [SEND])
+
+
+def test_auth_and_model_errors(fake_llm) -> None:
+    fake_llm.script(error(401, "bad key", err_type="invalid_request_error"))
+    with pytest.raises(LLMAuthError, match="API key was rejected"):
+        client(fake_llm).chat(HISTORY, [SEND])
+    fake_llm.script(error(404, "The model `nope` does not exist", code="model_not_found"))
+    with pytest.raises(LLMModelNotFoundError, match="gpt-4o-mini"):
+        client(fake_llm).chat(HISTORY, [SEND])
+
+
+def test_timeouts_and_unreachable_servers(fake_llm) -> None:
+    fake_llm.script(hang(2), hang(2), hang(2))
+    c = create_llm_client(
+        LLMConfig(
+            model_endpoint_type="openai-compatible", model_endpoint=fake_llm.url, request_timeout=0.2, max_retries=1
+        )
+    )
+    with pytest.raises(LLMConnectionError, match="timed out"):
+        c.chat(HISTORY, [SEND])
+    dead = create_llm_client(
+        LLMConfig(
+            model_endpoint_type="ollama", model_endpoint="http://127.0.0.1:9/v1", max_retries=0, request_timeout=2
+        )
+    )
+    with pytest.raises(LLMConnectionError, match="could not be reached"):
+        dead.chat(HISTORY, [SEND])
+
+
+def test_local_endpoint_needs_no_key(fake_llm) -> None:
+    fake_llm.script(send_message("local"))
+    llm = LLMConfig(model="qwen2.5", model_endpoint_type="ollama", model_endpoint=fake_llm.url)
+    assert create_llm_client(llm, Credentials()).chat(HISTORY, [SEND]).message.tool_calls
+
+
+def test_azure_request_shape(fake_llm) -> None:
+    fake_llm.script(send_message("from azure"))
+    llm = LLMConfig(model="gpt-4", model_endpoint_type="azure", azure_deployment="my-gpt4")
+    creds = Credentials(azure_key="az-key", azure_endpoint=fake_llm.root_url, azure_version="2024-02-01")
+    create_llm_client(llm, creds).chat(HISTORY, [SEND])
+    req = fake_llm.requests[-1]
+    assert req["path"] == "/openai/deployments/my-gpt4/chat/completions"
+    assert req["query"]["api-version"] == ["2024-02-01"]
+    assert req["headers"]["api-key"] == "az-key"
+
+
+def test_streaming_text_and_arguments(fake_llm) -> None:
+    fake_llm.script(tool_call("send_message", {"message": 'Hello "friend",\nnice day'}, content="thinking hard"))
+    deltas = []
+    result = client(fake_llm, stream=True).chat(HISTORY, [SEND], on_delta=lambda k, t: deltas.append((k, t)))
+    assert "".join(t for k, t in deltas if k == "thought") == "thinking hard"
+    assert "".join(t for k, t in deltas if k == "message") == 'Hello "friend",\nnice day'
+    assert len([d for d in deltas if d[0] == "message"]) > 1  # arrived in pieces
+    assert json.loads(result.message.tool_calls[0].arguments)["message"].startswith("Hello")
+
+
+@pytest.mark.parametrize(
+    "damaged",
+    [
+        '```json\n{"function": "send_message", "params": {"inner_thoughts": "t", "message": "hi"}}\n```',
+        '{"function": "send_message", "params": {"inner_thoughts": "t", "message": "hi",},}',
+        "{'function': 'send_message', 'params': {'inner_thoughts': 't', 'message': 'hi'}}",
+        '{"function": "send_message", "params": {"inner_thoughts": "t", "message": "line one\nline two"}}',
+        'Sure! Here you go: {"function": "send_message", "params": {"inner_thoughts": "t", "message": "hi"}} Bye.',
+        '{"function": "send_message", "params": {"inner_thoughts": "t", "message": "hi"}',
+    ],
+)
+def test_wrapped_model_damaged_json(fake_llm, damaged) -> None:
+    fake_llm.script(text(damaged))
+    llm = LLMConfig(model="dolphin", model_endpoint_type="vllm", model_endpoint=fake_llm.url, model_wrapper="chatml")
+    result = create_llm_client(llm).chat(HISTORY, [SEND])
+    assert result.message.content == "t"
+    assert json.loads(result.message.tool_calls[0].arguments)["message"].startswith(("hi", "line one"))
+    prompt = fake_llm.requests[-1]["body"]["prompt"]
+    assert "<|im_start|>system" in prompt and "send_message" in prompt and prompt.endswith('"function":')
+
+
+def test_wrapped_model_prefix_completion_and_garbage(fake_llm) -> None:
+    fake_llm.script(text(' "send_message", "params": {"inner_thoughts": "t", "message": "hey"}}'), text("no json"))
+    llm = LLMConfig(model="llama3", model_endpoint_type="llamacpp", model_endpoint=fake_llm.url, model_wrapper="llama3")
+    c = create_llm_client(llm)
+    assert c.chat(HISTORY, [SEND]).message.tool_calls[0].name == "send_message"
+    with pytest.raises(LLMOutputParseError):
+        c.chat(HISTORY, [SEND])
+
+
+def test_helpers() -> None:
+    assert context_window_for("gpt-4-32k-0613") == 32768
+    assert context_window_for("gpt-4") == 8192
+    assert context_window_for("some-unknown-model") is None
+    assert parse_json_object('{"a": 1,}') == {"a": 1}
+    s = SendMessageStreamer()
+    assert s.feed('{"message": "ab') == "ab"
+    assert s.feed("c\\") == "c"
+    assert s.feed('n", "x": 1}') == "\n"
