@@ -111,7 +111,9 @@ class AgentState(BaseModel):
     system_prompt: str  # the preset's prompt text at creation (editable presets do not drift)
     functions: list[str]  # function names enabled for this agent
     core_memory: dict[str, CoreMemoryBlock]
-    in_context_ids: list[int] = Field(default_factory=list)  # [system msg id, (summary id), queue...]
+    in_context_ids: list[int] = Field(default_factory=list)  # the queue: [(summary), messages...]
+    summary_id: int | None = None  # the recursive summary at the head of the queue, if any
+    first_reply_done: bool = False  # the first reply is verified (unless --no-verify)
     llm: dict[str, Any] = Field(default_factory=dict)  # LLMConfig as dict
     embedding: dict[str, Any] = Field(default_factory=dict)  # EmbeddingConfig as dict
     data_sources: list[str] = Field(default_factory=list)

@@ -1,0 +1,190 @@
+"""The memory functions of the `memgpt_chat` preset.
+
+Names, parameters and behaviour follow the original MemGPT so that prompts and habits carry over;
+results are paged with real totals (the original reported the page size as the total).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from memgpt.constants import ARCHIVAL_SEARCH_TOP_K, MAX_PAUSE_HEARTBEATS, RETRIEVAL_QUERY_DEFAULT_PAGE_SIZE
+from memgpt.functions.context import FunctionContext, FunctionError
+from memgpt.memory.core import CoreMemoryError
+from memgpt.schemas import now
+
+PAGE = RETRIEVAL_QUERY_DEFAULT_PAGE_SIZE
+
+
+def send_message(self: FunctionContext, message: str) -> None:
+    """Send a message to the user. This is the only way the user sees anything you say.
+
+    Args:
+        message: The message text. All unicode (including emojis) is supported.
+    """
+    return None
+
+
+def pause_heartbeats(self: FunctionContext, minutes: int) -> str:
+    """Stop timed heartbeats for a while. Heartbeats from user messages and function calls continue.
+
+    Args:
+        minutes: How many minutes to pause for (at most 360, i.e. 6 hours).
+    """
+    minutes = max(0, min(minutes, MAX_PAUSE_HEARTBEATS))
+    self.state.heartbeats_paused_until = now() + timedelta(minutes=minutes)
+    return f"Pausing timed heartbeats for {minutes} min"
+
+
+def core_memory_append(self: FunctionContext, name: str, content: str) -> None:
+    """Append a line to a block of your core memory (always visible to you).
+
+    Args:
+        name: The block to edit: "persona" (about you) or "human" (about the user).
+        content: The text to add. All unicode (including emojis) is supported.
+    """
+    try:
+        self.core.append(name, content)
+    except CoreMemoryError as exc:
+        raise FunctionError(str(exc)) from None
+    self.memory_edited = True
+
+
+def core_memory_replace(self: FunctionContext, name: str, old_content: str, new_content: str) -> None:
+    """Replace text in a block of your core memory. To delete text, pass an empty new_content.
+
+    Args:
+        name: The block to edit: "persona" (about you) or "human" (about the user).
+        old_content: The exact existing text to replace.
+        new_content: The text to put in its place.
+    """
+    try:
+        self.core.replace(name, old_content, new_content)
+    except CoreMemoryError as exc:
+        raise FunctionError(str(exc)) from None
+    self.memory_edited = True
+
+
+def _page_header(page: int, total: int) -> tuple[int, int, str]:
+    pages = max(1, math.ceil(total / PAGE))
+    if page < 0 or page >= pages:
+        raise FunctionError(
+            f"There is no page {page}: {total} results make {pages} page(s), numbered 0 to {pages - 1}."
+        )
+    start = page * PAGE
+    end = min(start + PAGE, total)
+    return start, end, f"Showing {start + 1}-{end} of {total} results (page {page} of pages 0-{pages - 1}):"
+
+
+def _when(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%d %I:%M:%S %p")
+
+
+def _describe(message: Any) -> str:
+    from memgpt.storage.searchable import searchable_text
+
+    who = "user" if message.role == "user" else "you"
+    return f"{_when(message.created_at)}, {who}: {searchable_text(message) or ''}"
+
+
+def _check_page(page: Any) -> int:
+    if page is None:
+        return 0
+    if isinstance(page, bool) or not isinstance(page, int):
+        raise FunctionError("'page' must be an integer (0 for the first page).")
+    return page
+
+
+def conversation_search(self: FunctionContext, query: str, page: int | None = 0) -> str:
+    """Search your past conversation with the user (recall memory) by words, most relevant first.
+
+    Args:
+        query: Words to look for.
+        page: Which page of results to show (0 for the first; pages hold 5 results).
+    """
+    page = _check_page(page)
+    _, total = self.recall.search_text(self.agent_name, query, 1, 0)
+    if total == 0:
+        return "No results found."
+    start, end, header = _page_header(page, total)
+    hits, _ = self.recall.search_text(self.agent_name, query, PAGE, start)
+    return header + "\n" + json.dumps([_describe(m) for m in hits], ensure_ascii=False, indent=0)
+
+
+def _parse_date(value: str, which: str) -> date:
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except (ValueError, AttributeError):
+        raise FunctionError(f"Invalid {which} {value!r}: expected a date like 2024-01-31 (YYYY-MM-DD).") from None
+
+
+def conversation_search_date(self: FunctionContext, start_date: str, end_date: str, page: int | None = 0) -> str:
+    """Search your past conversation with the user (recall memory) by date, oldest first.
+
+    Args:
+        start_date: The first day to include, as YYYY-MM-DD.
+        end_date: The last day to include, as YYYY-MM-DD.
+        page: Which page of results to show (0 for the first; pages hold 5 results).
+    """
+    page = _check_page(page)
+    start, end = _parse_date(start_date, "start_date"), _parse_date(end_date, "end_date")
+    if start > end:
+        start, end = end, start
+    _, total = self.recall.search_date(self.agent_name, start, end, 1, 0)
+    if total == 0:
+        return "No results found."
+    first, _, header = _page_header(page, total)
+    hits, _ = self.recall.search_date(self.agent_name, start, end, PAGE, first)
+    return header + "\n" + json.dumps([_describe(m) for m in hits], ensure_ascii=False, indent=0)
+
+
+def archival_memory_insert(self: FunctionContext, content: str) -> str:
+    """Save text to archival memory, your unlimited long-term storage. Phrase it so a later search finds it.
+
+    Args:
+        content: The text to save. All unicode (including emojis) is supported.
+    """
+    from memgpt.embeddings.chunking import chunk_text
+
+    chunks = chunk_text(content, max_tokens=self.chunk_size)
+    if not chunks:
+        raise FunctionError("content cannot be empty.")
+    ids = self.archival().insert(chunks, {"origin": "archival_memory_insert"})
+    self.search_cache.clear()  # new passages change every ranking
+    self.archival_changed += len(ids)
+    if not ids:
+        return "That text is already in archival memory."
+    return f"Saved to archival memory ({len(ids)} passage{'s' if len(ids) > 1 else ''})."
+
+
+def archival_memory_search(self: FunctionContext, query: str, page: int | None = 0) -> str:
+    """Search archival memory by meaning, most similar first.
+
+    Args:
+        query: What to look for, in words.
+        page: Which page of results to show (0 for the first; pages hold 5 results).
+    """
+    page = _check_page(page)
+    if query not in self.search_cache:
+        self.search_cache[query] = self.archival().search(query, ARCHIVAL_SEARCH_TOP_K)
+    results = self.search_cache[query]
+    if not results:
+        return "No results found."
+    start, end, header = _page_header(page, len(results))
+    lines = [f"{_when(p.created_at)}, memory: {p.text}" for p in results[start:end]]
+    return header + "\n" + json.dumps(lines, ensure_ascii=False, indent=0)
+
+
+BASE_FUNCTIONS = [
+    send_message,
+    pause_heartbeats,
+    core_memory_append,
+    core_memory_replace,
+    conversation_search,
+    conversation_search_date,
+    archival_memory_insert,
+    archival_memory_search,
+]
