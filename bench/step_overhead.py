@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--quick", action="store_true", help="fewer steps, no 100k-message case")
     parser.add_argument("--steps", type=int, default=None, help="timed steps per case")
     args = parser.parse_args(argv)
-    steps = args.steps or (10 if args.quick else 40)
+    steps = args.steps or (5 if args.quick else 40)
     sizes = [0, 10_000] if args.quick else [0, 10_000, 100_000]
     old_home = os.environ.get("MEMGPT_HOME")
     results = []
