@@ -21,7 +21,7 @@ from memgpt.agent.summarizer import SUMMARIZER_PROMPT, choose_cutoff, transcript
 from memgpt.config import Credentials, EmbeddingConfig, LLMConfig, MemGPTConfig
 from memgpt.errors import ContextWindowExceededError, LLMError, LLMOutputParseError, MemGPTError
 from memgpt.functions.context import FunctionContext, FunctionError
-from memgpt.functions.registry import load_functions
+from memgpt.functions.registry import LOAD_WARNINGS, load_functions
 from memgpt.interface import AgentEvent, AgentInterface
 from memgpt.llm.base import LLMClient
 from memgpt.llm.json_repair import parse_json_object
@@ -67,7 +67,9 @@ class Agent:
         self.storage = storage
         self.interface = interface
         self.core = CoreMemory(state.core_memory)
-        self.functions = load_functions(state.functions)
+        self.functions = load_functions(state.functions, strict=False)
+        for warning in LOAD_WARNINGS:
+            self.interface.emit(AgentEvent(kind="error", text=warning))
         self.schemas = [spec.schema for spec in self.functions.values()]
         self.llm_config = LLMConfig.model_validate(state.llm)
         self.embedding_config = EmbeddingConfig.model_validate(state.embedding)
@@ -80,6 +82,7 @@ class Agent:
         self._archival_count: int | None = None
         self._search_cache: dict[str, list[Any]] = {}
         self._function_tokens = self._count(json.dumps(self.schemas))
+        self._system_cache: tuple[str, int] = ("", 0)
 
     # -- construction ----------------------------------------------------------------------
     @classmethod
@@ -367,7 +370,7 @@ class Agent:
         except ValueError as exc:
             return False, f"Error calling {call.name}: {exc}.", heartbeat
         try:
-            output = spec.func(ctx, **valid)
+            output = spec.call(ctx, valid)
         except FunctionError as exc:
             return False, str(exc), heartbeat
         except MemGPTError as exc:
@@ -375,7 +378,16 @@ class Agent:
         except Exception as exc:  # a function bug must not crash the loop
             log.exception("function %s failed", call.name)
             return False, f"Error calling {call.name}: {type(exc).__name__}: {exc}", heartbeat
-        return True, _normalise(output, call.name), heartbeat
+        return True, _cap(_normalise(output, call.name), self._result_char_cap()), heartbeat
+
+    def _result_char_cap(self) -> int:
+        """Characters a function result may take so it still fits next to the rest of the context.
+
+        3000 characters (the original's cut) fit easily in normal windows; in a small one even that
+        could overflow it, and an oversized result must never wedge the agent (original bug #1635).
+        """
+        room = self.window - self.reserve - self._system_tokens() - self._function_tokens - SUMMARY_ALLOWANCE
+        return max(300, int(room * 0.4 * 2.5))  # ~2.5 characters per token, counted as escaped JSON
 
     # -- the LLM call ----------------------------------------------------------------------
     @property
@@ -415,7 +427,7 @@ class Agent:
     def _call_verified(self) -> ChatResult:
         for attempt in range(constants.FIRST_MESSAGE_ATTEMPTS):
             result = self._call_llm()
-            if _good_first_message(result.message):
+            if _good_first_message(result.message, require_thought="gpt-4" in self.llm_config.model):
                 return result
             log.info("first message attempt %d did not pass verification", attempt + 1)
         raise LLMError(
@@ -452,13 +464,15 @@ class Agent:
     def _system_message(self) -> Message:
         return Message(role="system", content=f"{self.state.system_prompt}\n\n{self._memory_section()}")
 
+    def _system_tokens(self) -> int:
+        """Tokens of the system message; recounted only when its text changed (edits, new counts)."""
+        text = self._system_message().content or ""
+        if self._system_cache[0] != text:
+            self._system_cache = (text, self._count(text))
+        return self._system_cache[1]
+
     def _prompt_tokens(self) -> int:
-        return (
-            self._count(self._system_message().content or "")
-            + 4
-            + self._function_tokens
-            + sum(self._tokens(m) for m in self._context)
-        )
+        return self._system_tokens() + 4 + self._function_tokens + sum(self._tokens(m) for m in self._context)
 
     def _fit(self) -> None:
         guard = 0
@@ -471,7 +485,7 @@ class Agent:
                 )
 
     def _check_fits(self, message: Message) -> None:
-        fixed = self._count(self._system_message().content or "") + self._function_tokens + SUMMARY_ALLOWANCE
+        fixed = self._system_tokens() + self._function_tokens + SUMMARY_ALLOWANCE
         room = self.window - self.reserve - fixed
         if self._tokens(message) > room // 2:
             raise MemGPTError(
@@ -482,12 +496,16 @@ class Agent:
     def _evict(self) -> int:
         """Summarise the oldest part of the queue into a note at its head; returns messages evicted."""
         tokens = [self._tokens(m) for m in self._context]
-        fixed = self._count(self._system_message().content or "") + self._function_tokens
+        roles = [m.role for m in self._context]
+        fixed = self._system_tokens() + self._function_tokens + 4
         warn_room = int(constants.MESSAGE_SUMMARY_WARNING_FRAC * self.window) - fixed - SUMMARY_ALLOWANCE
         keep = max(0, min(int(constants.MESSAGE_SUMMARY_TRUNC_TOKEN_FRAC * sum(tokens)), warn_room))
-        cutoff = choose_cutoff(
-            tokens, keep, constants.MESSAGE_SUMMARY_TRUNC_KEEP_N_LAST, [m.role for m in self._context]
-        )
+        cutoff = choose_cutoff(tokens, keep, constants.MESSAGE_SUMMARY_TRUNC_KEEP_N_LAST, roles)
+        fit_room = self.window - self.reserve - fixed - SUMMARY_ALLOWANCE
+        if sum(tokens[cutoff:]) > fit_room:
+            # The newest messages alone do not fit (a huge function result, say): keeping the last
+            # three would leave the agent stuck on every call, so keep only what fits.
+            cutoff = max(cutoff, choose_cutoff(tokens, min(keep, max(fit_room, 0)), 1, roles))
         if cutoff == 0 or (cutoff == 1 and self._context[0].id == self.state.summary_id):
             return 0
         span = self._context[:cutoff]
@@ -725,14 +743,25 @@ def _normalise(output: Any, name: str) -> str:
     return text
 
 
-def _good_first_message(message: Message) -> bool:
-    """A usable opening: a send_message (or archival search) call, with thoughts that are not JSON."""
+def _cap(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"... [NOTE: cut to {limit} characters to fit the context window; it was {len(text)}]"
+
+
+def _good_first_message(message: Message, require_thought: bool = False) -> bool:
+    """A usable opening, as the original checked it: a send_message (or archival search) call whose
+    arguments parse, with inner thoughts (required for gpt-4 models) free of function syntax."""
     calls = message.tool_calls or []
     if not calls or calls[0].name not in FIRST_MESSAGE_FUNCTIONS:
         return False
     try:
-        parse_json_object(calls[0].arguments)
+        args = parse_json_object(calls[0].arguments)
     except LLMOutputParseError:
         return False
-    thought = message.content or ""
-    return not any(ch in thought for ch in '{}[]"') and "send_message" not in thought
+    if calls[0].name == "send_message" and not isinstance(args.get("message"), str):
+        return False
+    thought = (message.content or "").strip()
+    if require_thought and not thought:
+        return False
+    return not any(ch in thought for ch in '(){}[]"') and "send_message" not in thought and "functions" not in thought

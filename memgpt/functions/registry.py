@@ -14,9 +14,19 @@ import logging
 from memgpt import paths
 from memgpt.errors import ConfigError
 from memgpt.functions.base import BASE_FUNCTIONS
-from memgpt.functions.schema import FunctionSpec, SchemaError, build_spec
+from memgpt.functions.schema import FunctionSpec, build_spec
 
 log = logging.getLogger(__name__)
+
+
+# Problems met while loading the user's function files, for the CLI to show (also logged).
+LOAD_WARNINGS: list[str] = []
+
+
+def _warn(message: str) -> None:
+    if message not in LOAD_WARNINGS:
+        LOAD_WARNINGS.append(message)
+    log.warning(message)
 
 
 def _user_functions() -> dict[str, FunctionSpec]:
@@ -31,32 +41,44 @@ def _user_functions() -> dict[str, FunctionSpec]:
         module = importlib.util.module_from_spec(spec)
         try:
             spec.loader.exec_module(module)
-        except Exception as exc:  # a user's broken file must not stop memgpt
-            log.warning("Skipped user functions file %s: %s", path, exc)
+        except ModuleNotFoundError as exc:
+            _warn(f"Skipped the functions file {path}: it needs the package {exc.name!r} (pip install it).")
+            continue
+        except Exception as exc:  # a user's broken file (syntax error, failing import) must not stop memgpt
+            _warn(f"Skipped the functions file {path}: {exc.__class__.__name__}: {exc}")
             continue
         for name, func in inspect.getmembers(module, inspect.isfunction):
             if func.__module__ != module.__name__ or name.startswith("_"):
                 continue
             try:
                 found[name] = build_spec(func)
-            except SchemaError as exc:
-                log.warning("Skipped function %s in %s: %s", name, path, exc)
+            except Exception as exc:  # SchemaError, or anything odd in a user's function
+                _warn(f"Skipped the function {name} in {path}: {exc}")
     return found
 
 
 def available_functions() -> dict[str, FunctionSpec]:
+    LOAD_WARNINGS.clear()
     specs = {f.__name__: build_spec(f) for f in BASE_FUNCTIONS}
     for name, spec in _user_functions().items():
         if name in specs:
-            log.warning("User function %s has the name of a built-in function and was ignored.", name)
+            _warn(f"The user function {name} has the name of a built-in function and was ignored.")
             continue
         specs[name] = spec
     return specs
 
 
-def load_functions(names: list[str]) -> dict[str, FunctionSpec]:
+def load_functions(names: list[str], strict: bool = True) -> dict[str, FunctionSpec]:
+    """The named functions. Unknown names raise (strict, for a new agent) or are left out with a
+    warning (an existing agent whose user function file was removed must still load)."""
     specs = available_functions()
     missing = [n for n in names if n not in specs]
+    if missing and not strict:
+        _warn(
+            f"Function(s) {', '.join(missing)} are not defined any more (looked in "
+            f"{paths.user_texts_dir('functions')}); the agent continues without them."
+        )
+        return {n: specs[n] for n in names if n in specs}
     if missing:
         raise ConfigError(
             f"Unknown function(s) {', '.join(missing)}: put them in {paths.user_texts_dir('functions')} "

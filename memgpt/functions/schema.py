@@ -72,12 +72,21 @@ def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
     return text, params
 
 
+# A first parameter with one of these names receives the FunctionContext (the original passed the
+# agent as `self`); a function without one is a plain function of its arguments.
+CONTEXT_PARAMS = {"self", "ctx", "context", "agent"}
+
+
 @dataclass
 class FunctionSpec:
     name: str
     func: Callable[..., Any]
     schema: dict[str, Any]
     args_model: type[BaseModel]
+    takes_context: bool = True
+
+    def call(self, ctx: Any, arguments: dict[str, Any]) -> Any:
+        return self.func(ctx, **arguments) if self.takes_context else self.func(**arguments)
 
     def validate(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """Arguments checked and converted; raises ValueError with a message for the model."""
@@ -101,12 +110,20 @@ def build_spec(func: Callable[..., Any], name: str | None = None) -> FunctionSpe
     description, param_docs = parse_docstring(func.__doc__ or "")
     if not description:
         raise SchemaError(f"function {name}: a docstring describing it is required")
-    hints = typing.get_type_hints(func)
+    try:
+        hints = typing.get_type_hints(func)
+    except Exception as exc:  # an annotation naming something the module never imported
+        raise SchemaError(f"function {name}: its type annotations cannot be resolved ({exc})") from None
     properties: dict[str, Any] = {}
     required: list[str] = []
     fields: dict[str, Any] = {}
     params = list(inspect.signature(func).parameters.values())
-    for param in params[1:]:  # the first parameter is the agent context ("self")
+    takes_context = bool(params) and params[0].name in CONTEXT_PARAMS
+    for param in params[1:] if takes_context else params:
+        if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+            raise SchemaError(f"function {name}: *args/**kwargs cannot be described to the model")
+        if param.name == "request_heartbeat":
+            continue  # added uniformly below; the agent consumes it
         if param.name not in hints:
             raise SchemaError(f"function {name}: parameter {param.name!r} needs a type annotation")
         if param.name not in param_docs:
@@ -128,4 +145,4 @@ def build_spec(func: Callable[..., Any], name: str | None = None) -> FunctionSpe
         "parameters": {"type": "object", "properties": properties, "required": required},
     }
     model = create_model(f"{name}_args", __config__=ConfigDict(extra="forbid"), **fields)
-    return FunctionSpec(name=name, func=func, schema=schema, args_model=model)
+    return FunctionSpec(name=name, func=func, schema=schema, args_model=model, takes_context=takes_context)

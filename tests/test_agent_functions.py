@@ -1,0 +1,299 @@
+"""Schemas from signatures, user functions, paging with real totals, and results that must fit the window."""
+
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import pytest
+
+from memgpt import paths
+from memgpt.agent import Agent
+from memgpt.config import LLMConfig, MemGPTConfig
+from memgpt.errors import MemGPTError
+from memgpt.functions.base import send_message as base_send_message
+from memgpt.functions.schema import SchemaError, build_spec
+from memgpt.interface import RecordingInterface
+from memgpt.storage import open_storage
+from memgpt.tokens import count_tokens
+from tests.fake_llm import send_message, text, tool_call, tool_calls
+
+
+@pytest.fixture
+def make_agent(fake_llm, monkeypatch):
+    monkeypatch.setenv("MEMGPT_RETRY_BASE_DELAY", "0.001")
+    opened = []
+
+    def make(window: int = 8192, name: str = "tester", preset: str | None = None) -> Agent:
+        config = MemGPTConfig(
+            llm=LLMConfig(
+                model="gpt-4",
+                model_endpoint_type="openai-compatible",
+                model_endpoint=fake_llm.url,
+                context_window=window,
+                max_retries=0,
+            )
+        )
+        agent = Agent.create(
+            name=name, config=config, storage=open_storage(config), interface=RecordingInterface(), preset=preset
+        )
+        opened.append(agent)
+        return agent
+
+    yield make
+    for agent in opened:
+        agent.close()
+
+
+def call(function: str, heartbeat: bool | str = True, **args) -> object:
+    return tool_call(function, {**args, "request_heartbeat": heartbeat}, content=f"calling {function}")
+
+
+def tool_results(fake_llm) -> list[dict]:
+    """Every function result the model was shown, across all requests (deduplicated, in order)."""
+    seen: dict[str, dict] = {}
+    for body in fake_llm.chat_requests():
+        for m in body["messages"]:
+            if m["role"] == "tool":
+                seen.setdefault(m["tool_call_id"], {"name": m.get("name"), **json.loads(m["content"])})
+    return list(seen.values())
+
+
+def request_tokens(body: dict) -> int:
+    return count_tokens(json.dumps(body["messages"])) + count_tokens(json.dumps(body.get("tools") or []))
+
+
+# -- schemas -------------------------------------------------------------------------------------
+
+
+def sample(self, query: str, limit: Optional[int] = 3, ratio: float = 0.5, exact: bool = False) -> str:  # noqa: UP045
+    """Look something up.
+
+    Args:
+        query (str): What to look for,
+            over two lines.
+        limit: How many results.
+        ratio: A number.
+        exact: Whether to match exactly.
+
+    Returns:
+        str: the answer.
+    """
+    return query
+
+
+def plain(sides: int) -> str:
+    """Roll a die.
+
+    Args:
+        sides: Number of faces.
+    """
+    return str(sides)
+
+
+def test_schema_from_signature_and_docstring() -> None:
+    spec = build_spec(sample)
+    params = spec.schema["parameters"]
+    assert spec.schema["description"] == "Look something up."
+    assert params["properties"]["query"] == {"type": "string", "description": "What to look for, over two lines."}
+    assert params["properties"]["limit"]["type"] == "integer"  # Optional[int] -> integer
+    assert params["properties"]["ratio"]["type"] == "number"
+    assert params["properties"]["exact"]["type"] == "boolean"
+    assert params["required"] == ["query", "request_heartbeat"]
+    assert "self" not in params["properties"]
+    assert spec.validate({"query": "x", "limit": "4"}) == {"query": "x", "limit": 4, "ratio": 0.5, "exact": False}
+    with pytest.raises(ValueError, match="unexpected argument 'colour'"):
+        spec.validate({"query": "x", "colour": 1})
+    assert "request_heartbeat" not in build_spec(base_send_message).schema["parameters"]["properties"]
+    no_context = build_spec(plain)  # a plain function keeps its first parameter
+    assert no_context.schema["parameters"]["required"] == ["sides", "request_heartbeat"]
+    assert no_context.call(object(), {"sides": 6}) == "6"
+
+
+def test_schema_refuses_what_it_cannot_describe() -> None:
+    def undocumented(self, x: int) -> None:
+        """Does things."""
+
+    def untyped(self, x) -> None:
+        """Does things.
+
+        Args:
+            x: a thing.
+        """
+
+    def wrong_type(self, x: dict) -> None:
+        """Does things.
+
+        Args:
+            x: a thing.
+        """
+
+    for func, problem in ((undocumented, "not described"), (untyped, "type annotation"), (wrong_type, "unsupported")):
+        with pytest.raises(SchemaError, match=problem):
+            build_spec(func)
+
+
+# -- user functions ------------------------------------------------------------------------------
+
+USER_FUNCTIONS = '''
+import random
+
+
+def roll_dice(self, sides: int) -> str:
+    """Roll a die with the given number of sides.
+
+    Args:
+        sides: How many sides the die has.
+    """
+    return f"rolled a {min(sides, 1) * sides} on a d{sides}"
+
+
+def big_report(self) -> str:
+    """Produce a very long report."""
+    return "data " * 20000
+'''
+
+
+def write_user_functions_and_preset() -> None:
+    functions = paths.user_texts_dir("functions")
+    functions.mkdir(parents=True, exist_ok=True)
+    (functions / "dice.py").write_text(USER_FUNCTIONS)
+    (functions / "broken.py").write_text("def oops(:\n")
+    (functions / "needs_pkg.py").write_text("import surely_not_installed_pkg\n")
+    presets = paths.user_texts_dir("presets")
+    presets.mkdir(parents=True, exist_ok=True)
+    (presets / "gamer.yaml").write_text(
+        "system_prompt: memgpt_chat\nfunctions:\n  - send_message\n  - conversation_search\n"
+        "  - roll_dice\n  - big_report\n"
+    )
+
+
+def test_user_functions_load_with_the_same_mechanism(make_agent, fake_llm) -> None:
+    write_user_functions_and_preset()
+    agent = make_agent(preset="gamer")
+    errors = " ".join(agent.interface.texts("error"))
+    assert "broken.py" in errors and "surely_not_installed_pkg" in errors  # skipped with a warning
+    fake_llm.script(call("roll_dice", heartbeat="true", sides=6), send_message("You rolled a 6!"))
+    assert agent.user_message("roll a d6 for me", verify=False).messages == ["You rolled a 6!"]
+    assert tool_results(fake_llm)[-1]["message"] == "rolled a 6 on a d6"
+    tools = {t["function"]["name"]: t["function"] for t in fake_llm.chat_requests()[0]["tools"]}
+    assert set(tools) == {"send_message", "conversation_search", "roll_dice", "big_report"}
+    assert tools["roll_dice"]["parameters"]["required"] == ["sides", "request_heartbeat"]
+    (paths.user_texts_dir("functions") / "dice.py").unlink()  # the file goes away: the agent still loads
+    config, storage, name = agent.config, agent.storage, agent.name
+    agent.close()
+    resumed = Agent.load(name, config=config, storage=storage, interface=RecordingInterface())
+    try:
+        assert "roll_dice" not in resumed.functions
+        assert any("roll_dice" in t for t in resumed.interface.texts("error"))
+    finally:
+        resumed.close()
+
+
+def test_oversized_function_results_never_overflow_a_small_window(make_agent, fake_llm) -> None:
+    write_user_functions_and_preset()
+    window = 4096
+    agent = make_agent(window=window, preset="gamer")
+
+    def reply(request: dict) -> object:
+        if request["body"].get("tools") is None:  # the summariser
+            return text("I produced big reports.")
+        return send_message("Done.")
+
+    fake_llm.script(tool_calls([("big_report", {"request_heartbeat": True})] * 3, content="three reports"))
+    fake_llm.default = reply
+    result = agent.user_message("make three reports", verify=False)
+    assert set(result.messages) == {"Done."}
+    assert agent.interface.of_kind("summary")  # the big results forced an eviction, which made room
+    reports = [r for r in tool_results(fake_llm) if r["name"] == "big_report"]
+    assert len(reports) == 3 and all("cut to" in r["message"] for r in reports)
+    for body in fake_llm.chat_requests():
+        assert request_tokens(body) <= window
+    fake_llm.default = None
+    fake_llm.script(send_message("still fine"))
+    assert agent.user_message("ok?", verify=False).messages == ["still fine"]
+
+
+# -- search ------------------------------------------------------------------------------------
+
+
+def test_conversation_search_pages_with_real_totals(make_agent, fake_llm) -> None:
+    agent = make_agent()
+    for i in range(7):
+        fake_llm.script(send_message(f"Lovely, number {i}." if i else "I adore parrots, truly."))
+        agent.user_message(f"My kiwi bird did trick {i}", verify=False)
+    fake_llm.script(
+        call("conversation_search", query="kiwi", page=1),
+        call("conversation_search", query="kiwi", page=5),
+        call("conversation_search", query="adore"),
+        send_message("found them"),
+    )
+    agent.user_message("what did I tell you about birds?", verify=False)
+    page1, empty, said = tool_results(fake_llm)[-3:]
+    assert page1["status"] == "OK" and page1["message"].startswith("Showing 6-7 of 7 results")
+    assert len(json.loads(page1["message"].split("\n", 1)[1])) == 2
+    assert empty["status"] == "Failed" and "no page 5" in empty["message"]
+    assert said["status"] == "OK" and "I adore parrots" in said["message"]  # what the agent said is searchable
+
+
+def test_archival_pages_cache_and_invalidation(make_agent, fake_llm) -> None:
+    agent = make_agent()
+    fake_llm.script(
+        *[call("archival_memory_insert", content=f"Fact {i}: the user owns {i} bicycles.") for i in range(6)],
+        call("archival_memory_search", query="bicycles"),
+        call("archival_memory_search", query="bicycles", page=1),
+        call("archival_memory_insert", content="Fact 6: the user owns a unicycle and bicycles."),
+        call("archival_memory_search", query="bicycles", page=1),
+        send_message("noted"),
+    )
+    agent.user_message("I collect bicycles", verify=False)
+    results = [r for r in tool_results(fake_llm) if r["name"] == "archival_memory_search"]
+    assert results[0]["message"].startswith("Showing 1-5 of 6 results")
+    assert results[1]["message"].startswith("Showing 6-6 of 6 results")
+    assert results[2]["message"].startswith("Showing 6-7 of 7 results")  # the insert dropped the cached ranking
+
+
+# -- the user's side -----------------------------------------------------------------------------
+
+
+def test_a_message_too_big_for_the_window_is_refused_before_it_is_stored(make_agent, fake_llm) -> None:
+    agent = make_agent(window=4096)
+    before = agent.storage.recall.count(agent.name)
+    with pytest.raises(MemGPTError, match="room for about"):
+        agent.user_message("word " * 3000, verify=False)
+    assert agent.storage.recall.count(agent.name) == before
+    assert fake_llm.chat_requests() == []
+    fake_llm.script(send_message("hi"))
+    assert agent.user_message("hello", verify=False).messages == ["hi"]
+
+
+def test_arguments_with_raw_newlines_are_repaired(make_agent, fake_llm) -> None:
+    agent = make_agent()
+    fake_llm.script(
+        tool_call("core_memory_append", '{"name": "human", "content": "Likes\ntea", "request_heartbeat": true}'),
+        send_message("noted"),
+    )
+    agent.user_message("I like tea", verify=False)
+    assert "Likes\ntea" in agent.core.blocks["human"].value
+
+
+def test_memory_pressure_alert_fires_when_the_context_crosses_75_percent(make_agent, fake_llm) -> None:
+    window = 8192
+    agent = make_agent(window=window)
+    fake_llm.default = send_message("ok " + "fine " * 40)
+    line = 0.75 * window
+    for i in range(60):
+        before = len(agent.interface.of_kind("memory_warning"))
+        agent.user_message(f"Message {i}: " + "chatter " * 60, verify=False)
+        if len(agent.interface.of_kind("memory_warning")) > before:
+            break
+        assert agent._prompt_tokens() <= line  # no alert while under the line
+    else:
+        pytest.fail("no memory-pressure alert")
+    context = agent._context
+    alert_at = max(i for i, m in enumerate(context) if m.role == "user" and "soon" in (m.content or ""))
+    fixed = agent._system_tokens() + 4 + agent._function_tokens
+    assert fixed + sum(agent._tokens(m) for m in context[:alert_at]) > line  # over the line when sent
+    assert agent.interface.of_kind("summary") == []  # a warning, not yet an eviction
+    agent.user_message("one more", verify=False)
+    assert len(agent.interface.of_kind("memory_warning")) == 1  # once until the next eviction
