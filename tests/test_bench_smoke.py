@@ -11,7 +11,11 @@ def test_benchmarks_run_quick(tmp_path) -> None:
     out = tmp_path / "bench.json"
     result = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--json", str(out)],
-        cwd=REPO_ROOT, env=cli_env(), capture_output=True, text=True, timeout=240,
+        cwd=REPO_ROOT,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     data = json.loads(out.read_text())
