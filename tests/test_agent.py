@@ -83,7 +83,7 @@ def test_full_conversation_uses_every_function(make_agent, fake_llm) -> None:
     requests = fake_llm.chat_requests()
     system = requests[-1]["messages"][0]["content"]
     assert '<human characters="' in system and "Has a parrot called Kiwi" in system
-    assert "1 total memories you created are stored in archival memory" in system
+    assert "1 passages are kept in archival memory" in system
     assert {t["function"]["name"] for t in requests[0]["tools"]} == set(agent.functions)
 
 

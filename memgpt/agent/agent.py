@@ -83,6 +83,7 @@ class Agent:
         self._search_cache: dict[str, list[Any]] = {}
         self._function_tokens = self._count(json.dumps(self.schemas))
         self._system_cache: tuple[str, int] = ("", 0)
+        self._prompt_cache: tuple[str, int] = ("", 0)
 
     # -- construction ----------------------------------------------------------------------
     @classmethod
@@ -453,11 +454,10 @@ class Agent:
     def _memory_section(self) -> str:
         return (
             f"### Memory [last modified: {events.local_time(self.state.memory_edited_at)}]\n"
-            f"{self._recall_count} previous messages between you and the user are stored in recall memory "
-            "(use functions to access them)\n"
-            f"{self.archival_count} total memories you created are stored in archival memory "
-            "(use functions to access them)\n\n"
-            "Core memory shown below (limited in size, additional information stored in archival / recall memory):\n"
+            f"{self._recall_count} earlier messages between you and the user are kept in recall memory "
+            "(search them with your functions)\n"
+            f"{self.archival_count} passages are kept in archival memory (search them with your functions)\n\n"
+            "Core memory, always in view and limited in size (everything else is in recall and archival memory):\n"
             f"{self.core.render()}"
         )
 
@@ -465,11 +465,14 @@ class Agent:
         return Message(role="system", content=f"{self.state.system_prompt}\n\n{self._memory_section()}")
 
     def _system_tokens(self) -> int:
-        """Tokens of the system message; recounted only when its text changed (edits, new counts)."""
-        text = self._system_message().content or ""
-        if self._system_cache[0] != text:
-            self._system_cache = (text, self._count(text))
-        return self._system_cache[1]
+        """Tokens of the system message. The long prompt is counted once; the memory section (counts,
+        core memory) only when it changed. +2 covers a token merging across the seam."""
+        if self._prompt_cache[0] != self.state.system_prompt:
+            self._prompt_cache = (self.state.system_prompt, self._count(self.state.system_prompt))
+        section = self._memory_section()
+        if self._system_cache[0] != section:
+            self._system_cache = (section, self._count(section))
+        return self._prompt_cache[1] + self._system_cache[1] + 2
 
     def _prompt_tokens(self) -> int:
         return self._system_tokens() + 4 + self._function_tokens + sum(self._tokens(m) for m in self._context)
