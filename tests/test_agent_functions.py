@@ -297,3 +297,18 @@ def test_memory_pressure_alert_fires_when_the_context_crosses_75_percent(make_ag
     assert agent.interface.of_kind("summary") == []  # a warning, not yet an eviction
     agent.user_message("one more", verify=False)
     assert len(agent.interface.of_kind("memory_warning")) == 1  # once until the next eviction
+
+
+def test_eviction_cut_keeps_calls_with_their_results() -> None:
+    from memgpt.agent.summarizer import choose_cutoff
+
+    roles = ["user", "assistant", "tool", "user", "assistant", "tool", "tool", "user", "assistant", "tool"]
+    tokens = [10] * len(roles)
+    for keep_tokens in range(0, 101, 5):
+        cut = choose_cutoff(tokens, keep_tokens, 3, roles)
+        assert cut <= len(roles) - 3  # the last three stay
+        assert cut == 0 or roles[cut] != "tool"  # the kept part never starts with an orphaned result
+    # a cut that falls inside a call's results moves back before the call...
+    assert choose_cutoff(tokens, 45, 3, roles) == 4
+    # ...or, when the newest messages alone do not fit, past all of its results
+    assert choose_cutoff(tokens, 0, 1, roles, forward=True) == len(roles)
