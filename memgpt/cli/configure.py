@@ -1,0 +1,362 @@
+"""`memgpt configure`: a questionary wizard, and a flag for every question so scripts need no terminal.
+
+The order follows the original: LLM provider, endpoint, model, context window, embeddings, default
+preset/persona/human, storage. Every question shows the current value as its default. Keys go to
+the credentials file (mode 0600), never into config.json; a key typed at the prompt is saved (the
+original dropped it).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+
+from memgpt.cli.app import app
+
+PROVIDERS = ["openai", "azure", "ollama", "lmstudio", "vllm", "llamacpp", "localai", "koboldcpp", "openai-compatible"]
+WRAPPERS = ["none (native function calling)", "chatml", "llama3", "airoboros"]
+EMBEDDING_PROVIDERS = ["local", "openai", "openai-compatible", "azure"]
+
+
+class Cancelled(Exception):
+    pass
+
+
+def _ask(question: Any) -> Any:
+    answer = question.ask()
+    if answer is None:  # questionary returns None on Ctrl-C
+        raise Cancelled
+    return answer
+
+
+def fetch_models(endpoint: str, api_key: str | None, timeout: float = 5.0) -> list[str]:
+    """Model ids the endpoint offers, or [] when it cannot be reached."""
+    try:
+        import openai
+
+        client = openai.OpenAI(base_url=endpoint, api_key=api_key or "not-needed", max_retries=0, timeout=timeout)
+        return sorted(m.id for m in client.models.list())
+    except Exception:
+        return []
+
+
+def run_wizard(flags: dict[str, Any] | None = None) -> None:
+    """Interactive configuration; values given as flags are not asked again."""
+    import questionary
+
+    from memgpt.cli.output import console
+    from memgpt.config import DEFAULT_ENDPOINTS, Credentials, MemGPTConfig
+    from memgpt.errors import ConfigError
+    from memgpt.llm import context_window_for
+    from memgpt.texts import list_presets, list_texts
+
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    out = console()
+    try:
+        config = MemGPTConfig.load()
+    except ConfigError as exc:
+        out.print(f"{exc}\nStarting from defaults.", style="yellow", markup=False)
+        config = MemGPTConfig()
+    creds = Credentials.load()
+    llm, emb, defaults = config.llm, config.embedding, config.defaults
+    try:
+        provider = flags.get("model_endpoint_type") or _ask(
+            questionary.select("Select LLM inference provider:", choices=PROVIDERS, default=llm.model_endpoint_type)
+        )
+        if provider == "azure":
+            creds.azure_key = (
+                flags.get("azure_key") or creds.azure_key or _ask(questionary.password("Enter your Azure OpenAI key:"))
+            )
+            creds.azure_endpoint = flags.get("azure_endpoint") or _ask(
+                questionary.text(
+                    "Enter your Azure OpenAI endpoint (https://NAME.openai.azure.com):",
+                    default=creds.azure_endpoint or "",
+                )
+            )
+            creds.azure_version = flags.get("azure_version") or _ask(
+                questionary.text("Azure API version:", default=creds.azure_version or "2024-02-01")
+            )
+            endpoint = creds.azure_endpoint
+        else:
+            default_endpoint = (
+                llm.model_endpoint if provider == llm.model_endpoint_type else DEFAULT_ENDPOINTS[provider]
+            )
+            endpoint = flags.get("model_endpoint") or _ask(
+                questionary.text(
+                    "LLM endpoint:",
+                    default=default_endpoint,
+                    validate=lambda v: v.startswith(("http://", "https://")) or "Endpoint must start with http(s)://",
+                )
+            )
+        if provider == "openai":
+            if flags.get("openai_key"):
+                creds.openai_key = flags["openai_key"]
+            elif not creds.openai_key:
+                creds.openai_key = _ask(
+                    questionary.password(
+                        "Enter your OpenAI API key (starts with 'sk-'):",
+                        validate=lambda v: bool(v.strip()) or "Required",
+                    )
+                )
+        model = flags.get("model")
+        if not model:
+            key = creds.azure_key if provider == "azure" else creds.openai_key
+            offered = fetch_models(endpoint, key) if provider != "azure" else []
+            manual = "[enter model name manually]"
+            if offered:
+                default = llm.model if llm.model in offered else offered[0]
+                model = _ask(questionary.select("Select default model:", choices=[*offered, manual], default=default))
+            if not offered or model == manual:
+                model = _ask(questionary.text("Model name:", default=llm.model))
+        known = context_window_for(model)
+        window = flags.get("context_window") or int(
+            _ask(
+                questionary.text(
+                    "Context window (tokens):",
+                    default=str(known or llm.context_window),
+                    validate=lambda v: v.isdigit() and int(v) >= 1024 or "A number of tokens, at least 1024",
+                )
+            )
+        )
+        wrapper = flags.get("model_wrapper")
+        if wrapper is None and provider not in ("openai", "azure"):
+            choice = _ask(
+                questionary.select(
+                    "Does the model support function calling? If not, pick a prompt format (wrapper):",
+                    choices=WRAPPERS,
+                    default=llm.model_wrapper or WRAPPERS[0],
+                )
+            )
+            wrapper = None if choice == WRAPPERS[0] else choice
+        emb_type = flags.get("embedding_endpoint_type") or _ask(
+            questionary.select(
+                "Select embedding provider (local works offline):",
+                choices=EMBEDDING_PROVIDERS,
+                default=emb.embedding_endpoint_type,
+            )
+        )
+        emb_update = _embedding_answers(emb_type, flags, emb, endpoint, questionary)
+        preset = flags.get("preset") or _ask(
+            questionary.select("Select default preset:", choices=list(list_presets()), default=defaults.preset)
+        )
+        persona = flags.get("persona") or _ask(
+            questionary.select(
+                "Select default persona:", choices=list(list_texts("personas")), default=defaults.persona
+            )
+        )
+        human = flags.get("human") or _ask(
+            questionary.select("Select default human:", choices=list(list_texts("humans")), default=defaults.human)
+        )
+        _ask(
+            questionary.select(
+                "Select storage backend:", choices=["local (SQLite + FAISS files in the memgpt data folder)"]
+            )
+        )
+    except Cancelled:
+        out.print("Configuration cancelled; nothing was saved.", style="yellow")
+        raise typer.Exit(1) from None
+    _save(config, creds, provider, endpoint, model, window, wrapper, emb_type, emb_update, preset, persona, human)
+
+
+def _embedding_answers(emb_type: str, flags: dict[str, Any], emb: Any, llm_endpoint: str, questionary: Any) -> dict:
+    from memgpt.config import LOCAL_EMBEDDING_DIM, LOCAL_EMBEDDING_MODEL
+
+    if emb_type == "local":
+        return {
+            "embedding_endpoint": None,
+            "embedding_model": LOCAL_EMBEDDING_MODEL,
+            "embedding_dim": LOCAL_EMBEDDING_DIM,
+        }
+    same = emb.embedding_endpoint_type == emb_type
+    default_endpoint = "https://api.openai.com/v1" if emb_type == "openai" else llm_endpoint
+    endpoint = flags.get("embedding_endpoint") or _ask(
+        questionary.text(
+            "Embedding endpoint:",
+            default=(emb.embedding_endpoint if same and emb.embedding_endpoint else default_endpoint),
+        )
+    )
+    model = flags.get("embedding_model") or _ask(
+        questionary.text("Embedding model:", default=emb.embedding_model if same else "text-embedding-3-small")
+    )
+    dim = flags.get("embedding_dim") or int(
+        _ask(
+            questionary.text(
+                "Embedding dimension:",
+                default=str(emb.embedding_dim if same else 1536),
+                validate=lambda v: v.isdigit() or "A number",
+            )
+        )
+    )
+    return {"embedding_endpoint": endpoint, "embedding_model": model, "embedding_dim": dim}
+
+
+def _save(
+    config: Any,
+    creds: Any,
+    provider: str,
+    endpoint: str,
+    model: str,
+    window: int,
+    wrapper: str | None,
+    emb_type: str,
+    emb_update: dict[str, Any],
+    preset: str,
+    persona: str,
+    human: str,
+    chunk_size: int | None = None,
+) -> None:
+    from memgpt import paths
+    from memgpt.cli.output import console
+    from memgpt.texts import load_preset, load_text
+
+    load_preset(preset)  # unknown names fail before anything is written
+    load_text("personas", persona)
+    load_text("humans", human)
+    config.llm = config.llm.model_validate(
+        {
+            **config.llm.model_dump(),
+            "model_endpoint_type": provider,
+            "model_endpoint": endpoint,
+            "model": model,
+            "context_window": window,
+            "model_wrapper": wrapper,
+        }
+    )
+    emb = {**config.embedding.model_dump(), "embedding_endpoint_type": emb_type, **emb_update}
+    if chunk_size:
+        emb["embedding_chunk_size"] = chunk_size
+    config.embedding = config.embedding.model_validate(emb)
+    config.defaults = config.defaults.model_validate({"preset": preset, "persona": persona, "human": human})
+    paths.ensure_dirs()
+    saved = config.save()
+    if creds.model_dump(exclude_none=True):
+        creds.save()
+    console().print(f"📖 Saved config to {saved}", markup=False)
+    if creds.model_dump(exclude_none=True):
+        console().print(f"🔑 Saved credentials to {paths.credentials_file()} (readable only by you)", markup=False)
+
+
+@app.command()
+def configure(
+    model: str = typer.Option(None, "--model", help="Default model name."),
+    model_endpoint_type: str = typer.Option(None, "--model-endpoint-type", help=f"One of: {', '.join(PROVIDERS)}."),
+    model_endpoint: str = typer.Option(None, "--model-endpoint", help="LLM endpoint URL (OpenAI-style, with /v1)."),
+    model_wrapper: str = typer.Option(None, "--model-wrapper", help="chatml, llama3, airoboros, or none."),
+    context_window: int = typer.Option(None, "--context-window", help="Context window in tokens."),
+    embedding_endpoint_type: str = typer.Option(
+        None, "--embedding-endpoint-type", help=f"One of: {', '.join(EMBEDDING_PROVIDERS)}."
+    ),
+    embedding_endpoint: str = typer.Option(None, "--embedding-endpoint", help="Embedding endpoint URL."),
+    embedding_model: str = typer.Option(None, "--embedding-model", help="Embedding model name."),
+    embedding_dim: int = typer.Option(None, "--embedding-dim", help="Embedding dimension."),
+    embedding_chunk_size: int = typer.Option(None, "--embedding-chunk-size", help="Passage size in tokens."),
+    preset: str = typer.Option(None, "--preset", help="Default preset for new agents."),
+    persona: str = typer.Option(None, "--persona", help="Default persona for new agents."),
+    human: str = typer.Option(None, "--human", help="Default human profile for new agents."),
+    openai_key: str = typer.Option(None, "--openai-key", help="OpenAI API key (stored in credentials.json, 0600)."),
+    azure_key: str = typer.Option(None, "--azure-key", help="Azure OpenAI key."),
+    azure_endpoint: str = typer.Option(None, "--azure-endpoint", help="Azure OpenAI endpoint."),
+    azure_version: str = typer.Option(None, "--azure-version", help="Azure OpenAI API version."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Accept current values/defaults for anything not given."),
+) -> None:
+    """Set up the LLM, embeddings and defaults (asks, or takes flags)."""
+    from memgpt.cli.output import print_error
+    from memgpt.config import DEFAULT_ENDPOINTS, Credentials, MemGPTConfig
+    from memgpt.errors import ConfigError
+    from memgpt.llm import context_window_for
+
+    if model_endpoint_type is not None and model_endpoint_type not in PROVIDERS:
+        print_error(f"--model-endpoint-type must be one of: {', '.join(PROVIDERS)}.")
+        raise typer.Exit(2)
+    if embedding_endpoint_type is not None and embedding_endpoint_type not in EMBEDDING_PROVIDERS:
+        print_error(f"--embedding-endpoint-type must be one of: {', '.join(EMBEDDING_PROVIDERS)}.")
+        raise typer.Exit(2)
+    wrapper = None if model_wrapper in (None, "none", "") else model_wrapper
+    flags = {
+        "model": model,
+        "model_endpoint_type": model_endpoint_type,
+        "model_endpoint": model_endpoint,
+        "model_wrapper": wrapper,
+        "context_window": context_window,
+        "embedding_endpoint_type": embedding_endpoint_type,
+        "embedding_endpoint": embedding_endpoint,
+        "embedding_model": embedding_model,
+        "embedding_dim": embedding_dim,
+        "preset": preset,
+        "persona": persona,
+        "human": human,
+        "openai_key": openai_key,
+        "azure_key": azure_key,
+        "azure_endpoint": azure_endpoint,
+        "azure_version": azure_version,
+    }
+    if sys.stdin.isatty() and not yes:
+        run_wizard(flags)
+        return
+    existed = MemGPTConfig.exists()
+    try:
+        config = MemGPTConfig.load()
+    except ConfigError:
+        if not yes:
+            raise
+        config, existed = MemGPTConfig(), False
+    if not existed and not yes:
+        missing = [f"--{n.replace('_', '-')}" for n in ("model_endpoint_type", "model") if flags[n] is None]
+        if missing:
+            print_error(
+                "No terminal to ask questions in and no existing config: give "
+                f"{' and '.join(missing)} (other flags have defaults), or --yes to accept all defaults."
+            )
+            raise typer.Exit(2)
+    llm, emb, defaults = config.llm, config.embedding, config.defaults
+    provider = model_endpoint_type or llm.model_endpoint_type
+    endpoint = model_endpoint or (
+        llm.model_endpoint if provider == llm.model_endpoint_type else DEFAULT_ENDPOINTS[provider]
+    )
+    chosen_model = model or llm.model
+    window = context_window or (context_window_for(chosen_model) if model else None) or llm.context_window
+    creds = Credentials.load()
+    for key, value in (
+        ("openai_key", openai_key),
+        ("azure_key", azure_key),
+        ("azure_endpoint", azure_endpoint),
+        ("azure_version", azure_version),
+    ):
+        if value:
+            setattr(creds, key, value)
+    if provider == "azure":
+        endpoint = creds.azure_endpoint or endpoint
+    emb_type = embedding_endpoint_type or emb.embedding_endpoint_type
+    if emb_type == "local":
+        from memgpt.config import LOCAL_EMBEDDING_DIM, LOCAL_EMBEDDING_MODEL
+
+        emb_update: dict[str, Any] = {
+            "embedding_endpoint": None,
+            "embedding_model": LOCAL_EMBEDDING_MODEL,
+            "embedding_dim": LOCAL_EMBEDDING_DIM,
+        }
+    else:
+        emb_update = {
+            "embedding_endpoint": embedding_endpoint or emb.embedding_endpoint or endpoint,
+            "embedding_model": embedding_model
+            or (emb.embedding_model if emb.embedding_endpoint_type == emb_type else "text-embedding-3-small"),
+            "embedding_dim": embedding_dim or (emb.embedding_dim if emb.embedding_endpoint_type == emb_type else 1536),
+        }
+    wrapper_value = wrapper if model_wrapper is not None else llm.model_wrapper
+    _save(
+        config,
+        creds,
+        provider,
+        endpoint,
+        chosen_model,
+        window,
+        wrapper_value,
+        emb_type,
+        emb_update,
+        preset or defaults.preset,
+        persona or defaults.persona,
+        human or defaults.human,
+        embedding_chunk_size,
+    )
