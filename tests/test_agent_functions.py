@@ -297,3 +297,70 @@ def test_memory_pressure_alert_fires_when_the_context_crosses_75_percent(make_ag
     assert agent.interface.of_kind("summary") == []  # a warning, not yet an eviction
     agent.user_message("one more", verify=False)
     assert len(agent.interface.of_kind("memory_warning")) == 1  # once until the next eviction
+
+
+def test_eviction_cut_keeps_calls_with_their_results() -> None:
+    from memgpt.agent.summarizer import choose_cutoff
+
+    roles = ["user", "assistant", "tool", "user", "assistant", "tool", "tool", "user", "assistant", "tool"]
+    tokens = [10] * len(roles)
+    for keep_tokens in range(0, 101, 5):
+        cut = choose_cutoff(tokens, keep_tokens, 3, roles)
+        assert cut <= len(roles) - 3  # the last three stay
+        assert cut == 0 or roles[cut] != "tool"  # the kept part never starts with an orphaned result
+    # a cut that falls inside a call's results moves back before the call...
+    assert choose_cutoff(tokens, 45, 3, roles) == 4
+    # ...or, when the newest messages alone do not fit, past all of its results
+    assert choose_cutoff(tokens, 0, 1, roles, forward=True) == len(roles)
+
+
+def test_unparseable_text_from_a_wrapped_local_model_becomes_a_failure_heartbeat(fake_llm) -> None:
+    config = MemGPTConfig(
+        llm=LLMConfig(
+            model="local-model",
+            model_endpoint_type="openai-compatible",
+            model_endpoint=fake_llm.url,
+            model_wrapper="chatml",
+            context_window=8192,
+            max_retries=0,
+        )
+    )
+    agent = Agent.create(name="local", config=config, storage=open_storage(config), interface=RecordingInterface())
+    try:
+        fake_llm.script(
+            text("Sure thing, happy to help you with that!"),
+            text('{"function": "send_message", "params": {"inner_thoughts": "Retry.", "message": "Hello from local"}}'),
+        )
+        result = agent.user_message("hi", verify=False)
+        assert result.messages == ["Hello from local"] and result.steps == 2
+        assert any("could not be read" in e for e in agent.interface.texts("heartbeat"))
+        second_prompt = fake_llm.requests[-1]["body"]["prompt"]
+        assert "could not be read as a function call" in second_prompt  # the model was told, and retried
+    finally:
+        agent.close()
+
+
+def test_interrupt_inside_a_function_leaves_no_half_applied_step(make_agent, fake_llm) -> None:
+    functions = paths.user_texts_dir("functions")
+    functions.mkdir(parents=True, exist_ok=True)
+    (functions / "interrupting.py").write_text(
+        "def edit_then_interrupt(self, note: str) -> None:\n"
+        '    """Edit memory, then get interrupted.\n\n    Args:\n        note: what to add.\n    """\n'
+        '    self.core.append("human", note)\n'
+        "    raise KeyboardInterrupt\n"
+    )
+    (paths.user_texts_dir("presets")).mkdir(parents=True, exist_ok=True)
+    (paths.user_texts_dir("presets") / "fragile.yaml").write_text(
+        "system_prompt: memgpt_chat\nfunctions:\n  - send_message\n  - edit_then_interrupt\n"
+    )
+    agent = make_agent(preset="fragile")
+    fake_llm.script(call("edit_then_interrupt", note="half-done edit"))
+    with pytest.raises(KeyboardInterrupt):
+        agent.user_message("go", verify=False)
+    assert "half-done edit" not in agent.core.blocks["human"].value
+    stored = agent.storage.agents.load(agent.name)
+    assert "half-done edit" not in stored.core_memory["human"].value
+    assert stored.in_context_ids == [m.id for m in agent.in_context_messages()[1:]]
+    assert json.loads(agent.in_context_messages()[-1].content)["message"] == "go"  # the user event was kept
+    fake_llm.script(send_message("recovered"))
+    assert agent.retry().messages == ["recovered"]

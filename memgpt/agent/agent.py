@@ -508,7 +508,7 @@ class Agent:
         if sum(tokens[cutoff:]) > fit_room:
             # The newest messages alone do not fit (a huge function result, say): keeping the last
             # three would leave the agent stuck on every call, so keep only what fits.
-            cutoff = max(cutoff, choose_cutoff(tokens, min(keep, max(fit_room, 0)), 1, roles))
+            cutoff = max(cutoff, choose_cutoff(tokens, min(keep, max(fit_room, 0)), 1, roles, forward=True))
         if cutoff == 0 or (cutoff == 1 and self._context[0].id == self.state.summary_id):
             return 0
         span = self._context[:cutoff]

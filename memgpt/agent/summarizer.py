@@ -57,11 +57,12 @@ def transcript(messages: list[Message]) -> str:
     return "\n".join(transcript_line(m) for m in messages)
 
 
-def choose_cutoff(tokens: list[int], keep_tokens: int, keep_last: int, roles: list[str]) -> int:
+def choose_cutoff(tokens: list[int], keep_tokens: int, keep_last: int, roles: list[str], forward: bool = False) -> int:
     """How many of the oldest messages to evict so the rest is at most `keep_tokens`.
 
-    Keeps at least `keep_last` messages; never leaves a tool result as the first kept message
-    (its call would be gone). Returns 0 when nothing can be evicted.
+    Keeps at least `keep_last` messages and never separates a function call from its results: a
+    cut that lands on a tool result moves back to before its call (or, with `forward`, past its
+    last result: used when the newest messages alone do not fit). Returns 0 when nothing can go.
     """
     n = len(tokens)
     limit = max(0, n - keep_last)
@@ -70,8 +71,12 @@ def choose_cutoff(tokens: list[int], keep_tokens: int, keep_last: int, roles: li
     while cutoff < limit and remaining > keep_tokens:
         remaining -= tokens[cutoff]
         cutoff += 1
-    while cutoff < n and roles[cutoff] == "tool":
-        cutoff += 1  # a result goes with its call
-    if cutoff > limit and cutoff < n:
-        return cutoff
-    return min(cutoff, n)
+    if cutoff < n and roles[cutoff] == "tool":
+        back = cutoff
+        while back > 0 and roles[back] == "tool":
+            back -= 1  # to the assistant message that made the call
+        if back > 0 and not forward:
+            return back
+        while cutoff < n and roles[cutoff] == "tool":
+            cutoff += 1  # a result goes with its call
+    return cutoff
