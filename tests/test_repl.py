@@ -1,0 +1,178 @@
+"""`memgpt run` typed into a pseudo-terminal as a person would, and driven through a pipe."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+
+import pexpect
+
+from memgpt.config import MemGPTConfig
+from memgpt.storage import open_storage
+from tests.conftest import REPO_ROOT, cli_env, memgpt_cmd
+from tests.fake_llm import Reply, send_message, text, tool_call
+
+
+def wait_until(condition, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
+def reply_to_user(request: dict) -> Reply:
+    """Answer whatever the user said last, so the test can tell replies apart."""
+    if request["body"].get("tools") is None:
+        return text("We chatted a little.")
+    for message in reversed(request["body"]["messages"]):
+        if message["role"] == "user":
+            data = json.loads(message["content"])
+            if data.get("type") == "user_message":
+                return send_message(f"You said: {data['message']}")
+            return send_message(f"Event: {data.get('type')}")
+    return send_message("hello")
+
+
+def test_chat_in_a_terminal_with_slash_commands(spawn_memgpt, configured, fake_llm) -> None:
+    fake_llm.script(send_message("Hi, I'm Sam!", thought="Someone logged in."))
+    fake_llm.default = reply_to_user
+    child = spawn_memgpt("run", "--agent", "pty_agent")
+    child.expect("Created new agent 'pty_agent'")
+    child.expect("Someone logged in")
+    child.expect("Hi, I'm Sam!")
+    child.sendline("I like green tea")
+    child.expect("You said: I like green tea")
+    child.sendline("/memory")
+    child.expect("=== human")
+    child.expect("recall memory: \\d+ messages")
+    child.sendline("/tokens")
+    child.expect("free")
+    child.sendline("/dump 3")
+    child.expect("user: I like green tea")
+    child.sendline("/dumpraw 1")
+    child.expect('"role": "tool"')
+    child.sendline("/rethink I should be warmer")
+    child.expect("Replaced the last inner thought")
+    child.sendline("/rewrite Green tea is lovely!")
+    child.expect("Replaced the last message")
+    child.sendline("/model")
+    child.expect("Model gpt-4 at")
+    child.sendline("/heartbeat")
+    child.expect("Event: heartbeat")
+    child.sendline("/memorywarning")
+    child.expect("Memory is nearly full")
+    child.expect("Event: system_alert")
+    child.sendline("/retry")
+    child.expect("Retrying")
+    child.expect("Event: system_alert")
+    child.sendline("/pop 1")
+    child.expect("Removed \\d+ messages")
+    child.sendline("/summarize")
+    child.expect("Summarised|Nothing to summarise")
+    child.sendline("/attach")
+    child.expect("No data sources yet")
+    child.sendline("/nonsense")
+    child.expect("Unknown command /nonsense")
+    child.sendline("!help")
+    child.expect("Commands start with '/'")
+    child.sendline("/help")
+    child.expect("/memorywarning")
+    # Ctrl-C while the model works cancels the step and keeps the session
+    fake_llm.script(Reply("chat", delay=3, tool_calls=[{"name": "send_message", "arguments": '{"message": "late"}'}]))
+    before = len(fake_llm.chat_requests())
+    child.sendline("a slow question")
+    wait_until(lambda: len(fake_llm.chat_requests()) > before)  # the request is in flight
+    child.sendintr()
+    child.expect("Interrupted")
+    child.sendline("/retry")
+    child.expect("You said: a slow question")
+    child.sendline("/exit")
+    child.expect("Saved agent 'pty_agent'")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+    resumed = spawn_memgpt("run", "--agent", "pty_agent", "--first")
+    resumed.expect("Using existing agent pty_agent")
+    resumed.sendline("/dump")
+    resumed.expect("user: a slow question")
+    resumed.sendline("/memory")
+    resumed.expect("archival memory: 0 passages")
+    resumed.expect(">")  # the prompt is up (a Ctrl-D typed earlier would go to the tty driver, not to us)
+    resumed.sendcontrol("d")  # Ctrl-D at the prompt leaves, saving
+    resumed.expect("Saved agent 'pty_agent'")
+    resumed.expect(pexpect.EOF)
+
+    with open_storage(MemGPTConfig.load()) as storage:
+        assert storage.recall.search_text("pty_agent", "slow question", 10, 0)[1] == 2  # user's words + the reply
+        assert storage.recall.search_text("pty_agent", "green tea", 10, 0)[1] == 0  # undone by /pop
+
+
+def test_piped_session_runs_without_a_terminal(configured, fake_llm) -> None:
+    fake_llm.default = reply_to_user
+    script = "first line\n/memory\n\nsecond line\n/tokens\n"
+    result = subprocess.run(
+        [*memgpt_cmd(), "run", "--agent", "piped", "--first", "--no-verify"],
+        input=script,
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=60,
+        cwd=REPO_ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "You said: first line" in result.stdout and "You said: second line" in result.stdout
+    assert "\x1b[" not in result.stdout  # plain text when not a terminal
+    assert "Saved agent 'piped'" in result.stdout
+    again = subprocess.run(
+        [*memgpt_cmd(), "run", "--agent", "piped"],
+        input="",
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=60,
+        cwd=REPO_ROOT,
+    )
+    assert "Using existing agent piped" in again.stdout
+    assert "Event: login" in again.stdout  # a resumed agent is told it was away
+
+
+def test_llm_errors_keep_the_session_alive(configured, fake_llm) -> None:
+    from tests.fake_llm import error
+
+    fake_llm.script(error(401, "bad key"), tool_call("send_message", {"message": "back again"}))
+    result = subprocess.run(
+        [*memgpt_cmd(), "run", "--agent", "err", "--first"],
+        input="hello\n/retry\n",
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=60,
+        cwd=REPO_ROOT,
+    )
+    assert result.returncode == 0
+    assert "API key was rejected" in result.stdout
+    assert "back again" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_second_session_of_the_same_agent_is_refused(configured, fake_llm, spawn_memgpt) -> None:
+    fake_llm.default = reply_to_user
+    first = spawn_memgpt("run", "--agent", "solo", "--first")
+    first.expect("Created new agent 'solo'")
+    first.expect("Type a message")
+    first.expect(">")
+    result = subprocess.run(
+        [*memgpt_cmd(), "run", "--agent", "solo", "--first"],
+        input="",
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=60,
+        cwd=REPO_ROOT,
+    )
+    assert result.returncode == 1
+    assert "already running in another memgpt process" in result.stderr
+    first.sendcontrol("d")
+    first.expect(pexpect.EOF)
