@@ -364,3 +364,14 @@ def test_interrupt_inside_a_function_leaves_no_half_applied_step(make_agent, fak
     assert json.loads(agent.in_context_messages()[-1].content)["message"] == "go"  # the user event was kept
     fake_llm.script(send_message("recovered"))
     assert agent.retry().messages == ["recovered"]
+
+
+def test_plain_text_gets_one_nudge_even_when_the_clock_moves(make_agent, fake_llm, monkeypatch) -> None:
+    from memgpt.agent import events
+
+    ticks = iter(range(10_000))
+    monkeypatch.setattr(events, "local_time", lambda dt=None: f"2024-01-01 00:00:{next(ticks):04d} AM")
+    agent = make_agent()
+    fake_llm.script(text("just thinking"), text("still just thinking"), text("and again"))
+    result = agent.user_message("hello", verify=False)
+    assert result.steps == 2 and not result.capped  # nudged once, then control returns to the user

@@ -248,7 +248,7 @@ class Agent:
             result.messages.extend(outcome.sent)
             if outcome.next_event is None:
                 break
-            nudged = nudged or outcome.next_event.content == events.heartbeat(events.HEARTBEAT_NO_FUNCTION).content
+            nudged = nudged or _heartbeat_reason(outcome.next_event) == events.HEARTBEAT_NO_FUNCTION
         return result
 
     def _step(self, verify: bool, allow_nudge: bool) -> _StepOutcome:
@@ -702,6 +702,13 @@ class Agent:
 
 def _message_tokens(encoder: Any, message: Message) -> int:
     return encoder.count(json.dumps(message.to_openai(), ensure_ascii=False)) + 3
+
+
+def _heartbeat_reason(message: Message) -> str | None:
+    """The reason of a heartbeat envelope (its time differs from any other heartbeat's)."""
+    if events.envelope_type(message) != "heartbeat":
+        return None
+    return json.loads(message.content or "{}").get("reason")
 
 
 def _last_index(messages: list[Message], pred: Callable[[Message], bool]) -> int | None:
