@@ -71,6 +71,7 @@ def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
     env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     env.setdefault("TERM", "xterm-256color")
+    env["PROMPT_TOOLKIT_NO_CPR"] = "1"  # a pty that never answers cursor-position queries
     env.update(extra or {})
     return env
 
