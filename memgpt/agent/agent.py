@@ -283,6 +283,7 @@ class Agent:
             archival=self._archival,
             chunk_size=self.embedding_config.embedding_chunk_size,
             search_cache=self._search_cache,
+            ask_llm=self._ask_plain,
         )
         try:
             with self.storage.transaction():
@@ -538,6 +539,11 @@ class Agent:
             self.storage.agents.save(self.state)
         self.interface.emit(AgentEvent(kind="summary", text=summary, data={"evicted": len(span)}))
         return len(span)
+
+    def _ask_plain(self, system: str, question: str) -> str:
+        """One call to the agent's model without memory or functions (message_chatgpt)."""
+        result = self.client.chat([Message(role="system", content=system), Message(role="user", content=question)])
+        return (result.message.content or "").strip() or "(no answer)"
 
     def _summarize(self, text: str) -> str:
         budget = self.window - self._count(SUMMARIZER_PROMPT) - self.reserve - 64
