@@ -164,6 +164,8 @@ def test_heartbeat_cap_stops_runaway_chains(make_agent, fake_llm) -> None:
     result = agent.user_message("hi", verify=False)
     assert result.capped and result.steps == 4
     assert "heartbeat cap" in agent.interface.of_kind("system")[-1].text
+    assert len(fake_llm.chat_requests()) == 4
+    assert agent.in_context_messages()[-1].role == "tool"  # no unanswered heartbeat left in context
 
 
 def test_first_message_verification(make_agent, fake_llm) -> None:

@@ -364,3 +364,41 @@ def test_interrupt_inside_a_function_leaves_no_half_applied_step(make_agent, fak
     assert json.loads(agent.in_context_messages()[-1].content)["message"] == "go"  # the user event was kept
     fake_llm.script(send_message("recovered"))
     assert agent.retry().messages == ["recovered"]
+
+
+def test_plain_text_gets_one_nudge_even_when_the_clock_moves(make_agent, fake_llm, monkeypatch) -> None:
+    from memgpt.agent import events
+
+    ticks = iter(range(10_000))
+    monkeypatch.setattr(events, "local_time", lambda dt=None: f"2024-01-01 00:00:{next(ticks):04d} AM")
+    agent = make_agent()
+    fake_llm.script(text("just thinking"), text("still just thinking"), text("and again"))
+    result = agent.user_message("hello", verify=False)
+    assert result.steps == 2 and not result.capped  # nudged once, then control returns to the user
+
+
+def test_extras_preset_files_http_and_plain_assistant(make_agent, fake_llm, tmp_path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("line one\nline two\nline three\n")
+    agent = make_agent(preset="memgpt_extras")
+
+    def answer(request: dict) -> object:
+        if request["body"].get("tools") is None:  # message_chatgpt's plain call
+            return text("Paris.")
+        return send_message("done")
+
+    fake_llm.script(
+        call("read_from_text_file", filename=str(notes), line_start=2, num_lines=2),
+        call("append_to_text_file", filename=str(notes), content="line four"),
+        call("read_from_text_file", filename=str(tmp_path / "missing.txt"), line_start=1),
+        call("http_request", method="GET", url=fake_llm.url + "/models"),
+        call("message_chatgpt", message="What is the capital of France?"),
+    )
+    fake_llm.default = answer
+    assert agent.user_message("use your extras", verify=False).messages == ["done"]
+    read, appended, missing, http, plain = [r for r in tool_results(fake_llm) if r["name"] != "send_message"][:5]
+    assert read["message"] == "line two\nline three"
+    assert appended["status"] == "OK" and notes.read_text().endswith("line four\n")
+    assert missing["status"] == "Failed" and "No file named" in missing["message"]
+    assert http["status"] == "OK" and json.loads(http["message"])["status_code"] == 200
+    assert plain["message"] == "Paris."

@@ -48,6 +48,7 @@ class TurnResult:
 class _StepOutcome:
     sent: list[str]
     next_event: Message | None
+    stopped: bool = False  # wanted another step, but the chained-step cap said no
 
 
 class Agent:
@@ -232,8 +233,16 @@ class Agent:
             self._commit([event])
         result = TurnResult()
         nudged = False
+        cap = max(1, self.config.limits.max_chained_steps)
         while True:
-            if result.steps >= self.config.limits.max_chained_steps:
+            result.steps += 1
+            outcome = self._step(
+                verify and not self.state.first_reply_done, allow_nudge=not nudged, may_continue=result.steps < cap
+            )
+            result.messages.extend(outcome.sent)
+            if outcome.stopped:
+                # The heartbeat is not committed: the context ends with the last result, and the
+                # next user message follows it naturally.
                 result.capped = True
                 self.interface.emit(
                     AgentEvent(
@@ -243,15 +252,12 @@ class Agent:
                     )
                 )
                 break
-            result.steps += 1
-            outcome = self._step(verify and not self.state.first_reply_done, allow_nudge=not nudged)
-            result.messages.extend(outcome.sent)
             if outcome.next_event is None:
                 break
-            nudged = nudged or outcome.next_event.content == events.heartbeat(events.HEARTBEAT_NO_FUNCTION).content
+            nudged = nudged or _heartbeat_reason(outcome.next_event) == events.HEARTBEAT_NO_FUNCTION
         return result
 
-    def _step(self, verify: bool, allow_nudge: bool) -> _StepOutcome:
+    def _step(self, verify: bool, allow_nudge: bool, may_continue: bool = True) -> _StepOutcome:
         parse_error: LLMOutputParseError | None = None
         try:
             result = self._call_verified() if verify else self._call_llm()
@@ -277,6 +283,7 @@ class Agent:
             archival=self._archival,
             chunk_size=self.embedding_config.embedding_chunk_size,
             search_cache=self._search_cache,
+            ask_llm=self._ask_plain,
         )
         try:
             with self.storage.transaction():
@@ -310,9 +317,14 @@ class Agent:
                     self.state.memory_edited_at = now()
                 if ctx.archival_changed and self._archival_count is not None:
                     self._archival_count += ctx.archival_changed
+                alerted = self.state.memory_pressure_alerted
                 next_event = self._next_event(
                     to_store, failed, wants_heartbeat, parse_error, allow_nudge and not reply.tool_calls
                 )
+                stopped = next_event is not None and not may_continue
+                if stopped:
+                    next_event = None
+                    self.state.memory_pressure_alerted = alerted  # an alert not sent is still owed
                 if next_event is not None:
                     to_store.append(next_event)
                 self._commit(to_store)
@@ -327,7 +339,7 @@ class Agent:
             self.interface.emit(event)
         if result is not None:
             log.debug("usage: %s", result.usage)
-        return _StepOutcome(sent=sent, next_event=next_event)
+        return _StepOutcome(sent=sent, next_event=next_event, stopped=stopped)
 
     def _next_event(
         self,
@@ -528,6 +540,11 @@ class Agent:
         self.interface.emit(AgentEvent(kind="summary", text=summary, data={"evicted": len(span)}))
         return len(span)
 
+    def _ask_plain(self, system: str, question: str) -> str:
+        """One call to the agent's model without memory or functions (message_chatgpt)."""
+        result = self.client.chat([Message(role="system", content=system), Message(role="user", content=question)])
+        return (result.message.content or "").strip() or "(no answer)"
+
     def _summarize(self, text: str) -> str:
         budget = self.window - self._count(SUMMARIZER_PROMPT) - self.reserve - 64
         if self._count(text) > budget:
@@ -702,6 +719,13 @@ class Agent:
 
 def _message_tokens(encoder: Any, message: Message) -> int:
     return encoder.count(json.dumps(message.to_openai(), ensure_ascii=False)) + 3
+
+
+def _heartbeat_reason(message: Message) -> str | None:
+    """The reason of a heartbeat envelope (its time differs from any other heartbeat's)."""
+    if events.envelope_type(message) != "heartbeat":
+        return None
+    return json.loads(message.content or "{}").get("reason")
 
 
 def _last_index(messages: list[Message], pred: Callable[[Message], bool]) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,3 +25,4 @@ class FunctionContext:
     search_cache: dict[str, list[Any]] = field(default_factory=dict)
     memory_edited: bool = False
     archival_changed: int = 0  # passages inserted during this step
+    ask_llm: Callable[[str, str], str] | None = None  # (system, user) -> reply text, for message_chatgpt

@@ -14,6 +14,7 @@ import logging
 from memgpt import paths
 from memgpt.errors import ConfigError
 from memgpt.functions.base import BASE_FUNCTIONS
+from memgpt.functions.extras import EXTRA_FUNCTIONS
 from memgpt.functions.schema import FunctionSpec, build_spec
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def _user_functions() -> dict[str, FunctionSpec]:
 
 def available_functions() -> dict[str, FunctionSpec]:
     LOAD_WARNINGS.clear()
-    specs = {f.__name__: build_spec(f) for f in BASE_FUNCTIONS}
+    specs = {f.__name__: build_spec(f) for f in [*BASE_FUNCTIONS, *EXTRA_FUNCTIONS]}
     for name, spec in _user_functions().items():
         if name in specs:
             _warn(f"The user function {name} has the name of a built-in function and was ignored.")
