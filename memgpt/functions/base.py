@@ -84,10 +84,15 @@ def _when(dt: datetime) -> str:
 
 
 def _describe(message: Any) -> str:
-    from memgpt.storage.searchable import searchable_text
+    """One search hit in words: who, when, and what (the agent's thoughts and what it said kept apart)."""
+    from memgpt.storage.searchable import searchable_text, sent_messages
 
-    who = "user" if message.role == "user" else "you"
-    return f"{_when(message.created_at)}, {who}: {searchable_text(message) or ''}"
+    when = _when(message.created_at)
+    if message.role != "assistant":
+        return f"{when}, user: {searchable_text(message) or ''}"
+    parts = [f"thought: {message.content}"] if message.content else []
+    parts.extend(f"said to the user: {text}" for text in sent_messages(message))
+    return f"{when}, you " + "; ".join(parts)
 
 
 def _check_page(page: Any) -> int:
