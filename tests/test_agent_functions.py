@@ -233,7 +233,8 @@ def test_conversation_search_pages_with_real_totals(make_agent, fake_llm) -> Non
     assert page1["status"] == "OK" and page1["message"].startswith("Showing 6-7 of 7 results")
     assert len(json.loads(page1["message"].split("\n", 1)[1])) == 2
     assert empty["status"] == "Failed" and "no page 5" in empty["message"]
-    assert said["status"] == "OK" and "said to the user: I adore parrots" in said["message"]  # what the agent said is searchable
+    # what the agent said through send_message is searchable
+    assert said["status"] == "OK" and "said to the user: I adore parrots" in said["message"]
 
 
 def test_archival_pages_cache_and_invalidation(make_agent, fake_llm) -> None:
