@@ -403,3 +403,24 @@ def test_extras_preset_files_http_and_plain_assistant(make_agent, fake_llm, tmp_
     assert missing["status"] == "Failed" and "No file named" in missing["message"]
     assert http["status"] == "OK" and json.loads(http["message"])["status_code"] == 200
     assert plain["message"] == "Paris."
+
+
+@pytest.mark.parametrize("model, greeting", [("gpt-4", "Hello? Is anyone there?"), ("gpt-3.5-turbo", "Hi! Is anyone")])
+def test_boot_sequence_as_the_model_first_sees_it(fake_llm, model, greeting) -> None:
+    config = MemGPTConfig(
+        llm=LLMConfig(model=model, model_endpoint_type="openai-compatible", model_endpoint=fake_llm.url, max_retries=0)
+    )
+    agent = Agent.create(name="boot", config=config, storage=open_storage(config), interface=RecordingInterface())
+    try:
+        fake_llm.script(send_message("Hello there!", thought="A new person, how nice."))
+        assert agent.greet().messages == ["Hello there!"]
+        system, boot, result, login = fake_llm.chat_requests()[0]["messages"]
+        assert system["role"] == "system" and "### Memory [last modified:" in system["content"]
+        assert "0 passages are kept in archival memory" in system["content"]
+        assert boot["tool_calls"][0]["function"]["name"] == "send_message"
+        assert greeting in boot["tool_calls"][0]["function"]["arguments"]
+        assert result["role"] == "tool" and json.loads(result["content"])["status"] == "OK"
+        assert json.loads(login["content"])["type"] == "login"
+        assert json.loads(login["content"])["last_login"] == "Never (first login)"
+    finally:
+        agent.close()
