@@ -424,3 +424,27 @@ def test_boot_sequence_as_the_model_first_sees_it(fake_llm, model, greeting) -> 
         assert json.loads(login["content"])["last_login"] == "Never (first login)"
     finally:
         agent.close()
+
+
+def test_evicted_messages_are_found_again_with_conversation_search(make_agent, fake_llm) -> None:
+    agent = make_agent(window=4096)
+
+    def reply(request: dict) -> object:
+        if request["body"].get("tools") is None:
+            return text("We chatted about many numbered things.")
+        return send_message("ok")
+
+    fake_llm.default = reply
+    for i in range(25):
+        agent.user_message(
+            f"Remember item {i}: the {['red', 'blue', 'green'][i % 3]} kettle " + "and so on " * 20, verify=False
+        )
+    assert agent.interface.of_kind("summary")
+    head = json.loads(agent.in_context_messages()[1].content)["message"]
+    assert "recall memory" in head and "We chatted about many numbered things." in head
+    in_view = " ".join(m.content or "" for m in agent.in_context_messages())
+    assert "item 0:" not in in_view  # evicted...
+    fake_llm.script(call("conversation_search", query="item 0"))
+    agent.user_message("what was item zero?", verify=False)
+    found = [r for r in tool_results(fake_llm) if r["name"] == "conversation_search"][-1]
+    assert "Remember item 0:" in found["message"]  # ...but still in recall storage
