@@ -403,3 +403,48 @@ def test_extras_preset_files_http_and_plain_assistant(make_agent, fake_llm, tmp_
     assert missing["status"] == "Failed" and "No file named" in missing["message"]
     assert http["status"] == "OK" and json.loads(http["message"])["status_code"] == 200
     assert plain["message"] == "Paris."
+
+
+@pytest.mark.parametrize("model, greeting", [("gpt-4", "Hello? Is anyone there?"), ("gpt-3.5-turbo", "Hi! Is anyone")])
+def test_boot_sequence_as_the_model_first_sees_it(fake_llm, model, greeting) -> None:
+    config = MemGPTConfig(
+        llm=LLMConfig(model=model, model_endpoint_type="openai-compatible", model_endpoint=fake_llm.url, max_retries=0)
+    )
+    agent = Agent.create(name="boot", config=config, storage=open_storage(config), interface=RecordingInterface())
+    try:
+        fake_llm.script(send_message("Hello there!", thought="A new person, how nice."))
+        assert agent.greet().messages == ["Hello there!"]
+        system, boot, result, login = fake_llm.chat_requests()[0]["messages"]
+        assert system["role"] == "system" and "### Memory [last modified:" in system["content"]
+        assert "0 passages are kept in archival memory" in system["content"]
+        assert boot["tool_calls"][0]["function"]["name"] == "send_message"
+        assert greeting in boot["tool_calls"][0]["function"]["arguments"]
+        assert result["role"] == "tool" and json.loads(result["content"])["status"] == "OK"
+        assert json.loads(login["content"])["type"] == "login"
+        assert json.loads(login["content"])["last_login"] == "Never (first login)"
+    finally:
+        agent.close()
+
+
+def test_evicted_messages_are_found_again_with_conversation_search(make_agent, fake_llm) -> None:
+    agent = make_agent(window=4096)
+
+    def reply(request: dict) -> object:
+        if request["body"].get("tools") is None:
+            return text("We chatted about many numbered things.")
+        return send_message("ok")
+
+    fake_llm.default = reply
+    for i in range(25):
+        agent.user_message(
+            f"Remember item {i}: the {['red', 'blue', 'green'][i % 3]} kettle " + "and so on " * 20, verify=False
+        )
+    assert agent.interface.of_kind("summary")
+    head = json.loads(agent.in_context_messages()[1].content)["message"]
+    assert "recall memory" in head and "We chatted about many numbered things." in head
+    in_view = " ".join(m.content or "" for m in agent.in_context_messages())
+    assert "item 0:" not in in_view  # evicted...
+    fake_llm.script(call("conversation_search", query="item 0"))
+    agent.user_message("what was item zero?", verify=False)
+    found = [r for r in tool_results(fake_llm) if r["name"] == "conversation_search"][-1]
+    assert "Remember item 0:" in found["message"]  # ...but still in recall storage

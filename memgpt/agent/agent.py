@@ -144,9 +144,10 @@ class Agent:
             llm=llm.model_dump(),
             embedding=config.embedding.model_dump(),
         )
-        boot_call = ToolCall(name="send_message", arguments=json.dumps({"message": events.BOOT_MESSAGE}))
+        boot_thought, boot_message = events.boot_texts(llm.model)
+        boot_call = ToolCall(name="send_message", arguments=json.dumps({"message": boot_message}))
         initial = [
-            Message(role="assistant", content=events.BOOT_THOUGHT, tool_calls=[boot_call]),
+            Message(role="assistant", content=boot_thought, tool_calls=[boot_call]),
             events.function_result(boot_call.id, "send_message", True, None),
             events.login(None),
         ]

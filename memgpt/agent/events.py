@@ -28,6 +28,16 @@ MEMORY_PRESSURE_ALERT = (
 
 BOOT_THOUGHT = "Boot sequence finished, persona loaded. Checking that messaging works."
 BOOT_MESSAGE = "Hello? Is anyone there?"
+# gpt-3.5-era models copied the boot thought's style too literally; the original gave them their own.
+BOOT_THOUGHT_GPT35 = "*inner thoughts* Nobody has written yet. I will greet them with the send_message function."
+BOOT_MESSAGE_GPT35 = "Hi! Is anyone there?"
+
+
+def boot_texts(model: str) -> tuple[str, str]:
+    """(inner thought, greeting) of the boot sequence for this model."""
+    if "gpt-3.5" in model:
+        return BOOT_THOUGHT_GPT35, BOOT_MESSAGE_GPT35
+    return BOOT_THOUGHT, BOOT_MESSAGE
 
 
 def local_time(dt: datetime | None = None) -> str:
