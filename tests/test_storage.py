@@ -170,3 +170,24 @@ def test_second_process_cannot_take_the_agent_lock() -> None:
         child.wait()
     with agent_lock("busy"):  # released by the OS when the holder died
         pass
+
+
+def test_reembed_moves_an_agent_to_another_model(storage) -> None:
+    import numpy as np
+
+    storage.archival("a1", create_embedder(EmbeddingConfig())).insert(["alpha fact", "beta fact"])
+
+    class Other:
+        model_id, dim = "other-model", 8
+
+        def embed(self, texts):
+            return np.eye(8, dtype="float32")[[len(t) % 8 for t in texts]]
+
+    with pytest.raises(EmbeddingMismatchError):
+        storage.archival("a1", Other()).search("alpha", 1)
+    assert storage.archival("a1", None).reembed(Other()) == 2
+    fresh = open_storage()
+    try:
+        assert fresh.archival("a1", Other()).search("alpha fact", 1)[0].text == "alpha fact"
+    finally:
+        fresh.close()

@@ -325,6 +325,38 @@ class PassageStore:
         if self._index is not None:
             self._index.flush()
 
+    def reembed(self, embedder: Embedder, batch: int = 256) -> int:
+        """Re-embed every passage with another model and rebuild the index: the way out of a mismatch."""
+        import numpy as np
+
+        done = 0
+        last = 0
+        with self.db.transaction() as conn:
+            while True:
+                rows = self.db.query(
+                    "SELECT id, text FROM passages WHERE owner=? AND id>? ORDER BY id LIMIT ?",
+                    (self.owner, last, batch),
+                )
+                if not rows:
+                    break
+                last = rows[-1][0]
+                vectors = np.asarray(embedder.embed([r[1] for r in rows]), dtype="float32")
+                conn.executemany(
+                    "UPDATE passages SET embedding=? WHERE id=?",
+                    [(vectors[i].tobytes(), r[0]) for i, r in enumerate(rows)],
+                )
+                done += len(rows)
+            conn.execute("DELETE FROM vector_spaces WHERE owner=?", (self.owner,))
+            conn.execute(
+                "INSERT INTO vector_spaces (owner, model_id, dim) VALUES (?,?,?)",
+                (self.owner, embedder.model_id, embedder.dim),
+            )
+        index_path(self.owner).unlink(missing_ok=True)
+        self.embedder = embedder
+        self._index = VectorIndex(self.db, self.owner, embedder.dim)
+        self._index.flush()
+        return done
+
 
 def _row_to_passage(r: Any) -> Passage:
     from datetime import datetime
