@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -101,3 +102,52 @@ def spawn_memgpt():
     for child in children:
         if child.isalive():
             child.terminate(force=True)
+
+
+def run_memgpt(
+    *args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess:
+    """`memgpt ARGS` as a separate process with this test's MEMGPT_HOME (stdin piped, not a terminal)."""
+    return subprocess.run(
+        [*memgpt_cmd(), *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        env=cli_env(env),
+        timeout=timeout,
+        cwd=REPO_ROOT,
+    )
+
+
+@pytest.fixture
+def make_agent(fake_llm, monkeypatch):
+    """Create agents wired to the fake server (closed, releasing their locks, after the test)."""
+    from memgpt.agent import Agent
+    from memgpt.config import LLMConfig, MemGPTConfig
+    from memgpt.interface import RecordingInterface
+    from memgpt.storage import open_storage
+
+    monkeypatch.setenv("MEMGPT_RETRY_BASE_DELAY", "0.001")
+    opened = []
+
+    def make(window: int = 8192, name: str = "tester", preset: str | None = None, **limits) -> Agent:
+        config = MemGPTConfig(
+            llm=LLMConfig(
+                model="gpt-4",
+                model_endpoint_type="openai-compatible",
+                model_endpoint=fake_llm.url,
+                context_window=window,
+                max_retries=0,
+            )
+        )
+        for key, value in limits.items():
+            setattr(config.limits, key, value)
+        agent = Agent.create(
+            name=name, config=config, storage=open_storage(config), interface=RecordingInterface(), preset=preset
+        )
+        opened.append(agent)
+        return agent
+
+    yield make
+    for agent in opened:
+        agent.close()

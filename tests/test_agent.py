@@ -7,39 +7,10 @@ import json
 import pytest
 
 from memgpt.agent import Agent
-from memgpt.config import LLMConfig, MemGPTConfig
 from memgpt.errors import LLMError
 from memgpt.interface import RecordingInterface
-from memgpt.storage import open_storage
 from memgpt.tokens import count_tokens
 from tests.fake_llm import context_length_error, send_message, text, tool_call, tool_calls
-
-
-@pytest.fixture
-def make_agent(fake_llm, monkeypatch):
-    monkeypatch.setenv("MEMGPT_RETRY_BASE_DELAY", "0.001")
-    opened = []
-
-    def make(window: int = 8192, name: str = "tester", **limits) -> Agent:
-        config = MemGPTConfig(
-            llm=LLMConfig(
-                model="gpt-4",
-                model_endpoint_type="openai-compatible",
-                model_endpoint=fake_llm.url,
-                context_window=window,
-                max_retries=0,
-            )
-        )
-        for key, value in limits.items():
-            setattr(config.limits, key, value)
-        storage = open_storage(config)
-        agent = Agent.create(name=name, config=config, storage=storage, interface=RecordingInterface())
-        opened.append(agent)
-        return agent
-
-    yield make
-    for agent in opened:
-        agent.close()
 
 
 def call(function: str, heartbeat: bool = True, **args) -> object:

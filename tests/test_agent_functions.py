@@ -19,32 +19,6 @@ from memgpt.tokens import count_tokens
 from tests.fake_llm import send_message, text, tool_call, tool_calls
 
 
-@pytest.fixture
-def make_agent(fake_llm, monkeypatch):
-    monkeypatch.setenv("MEMGPT_RETRY_BASE_DELAY", "0.001")
-    opened = []
-
-    def make(window: int = 8192, name: str = "tester", preset: str | None = None) -> Agent:
-        config = MemGPTConfig(
-            llm=LLMConfig(
-                model="gpt-4",
-                model_endpoint_type="openai-compatible",
-                model_endpoint=fake_llm.url,
-                context_window=window,
-                max_retries=0,
-            )
-        )
-        agent = Agent.create(
-            name=name, config=config, storage=open_storage(config), interface=RecordingInterface(), preset=preset
-        )
-        opened.append(agent)
-        return agent
-
-    yield make
-    for agent in opened:
-        agent.close()
-
-
 def call(function: str, heartbeat: bool | str = True, **args) -> object:
     return tool_call(function, {**args, "request_heartbeat": heartbeat}, content=f"calling {function}")
 

@@ -10,23 +10,17 @@ import sys
 import pytest
 
 from memgpt import paths
-from tests.conftest import REPO_ROOT, cli_env, memgpt_cmd
+from tests.conftest import REPO_ROOT, cli_env, run_memgpt
 
 DOWN = "\x1b[B"
 
 
-def memgpt(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*memgpt_cmd(), *args], input=input, capture_output=True, text=True, env=cli_env(env), timeout=60, cwd=REPO_ROOT
-    )
-
-
 def test_configure_from_flags_and_missing_flags(memgpt_home) -> None:
-    result = memgpt("configure")
+    result = run_memgpt("configure")
     assert result.returncode == 2
     assert "--model-endpoint-type and --model" in result.stderr
     assert not paths.config_file().exists()
-    result = memgpt("configure", "--model-endpoint-type", "ollama", "--model", "llama3.1", "--openai-key", "sk-x")
+    result = run_memgpt("configure", "--model-endpoint-type", "ollama", "--model", "llama3.1", "--openai-key", "sk-x")
     assert result.returncode == 0, result.stderr
     assert "Saved config to" in result.stdout
     config = json.loads(paths.config_file().read_text())
@@ -35,39 +29,39 @@ def test_configure_from_flags_and_missing_flags(memgpt_home) -> None:
     assert config["embedding"]["embedding_endpoint_type"] == "local"
     assert oct(paths.credentials_file().stat().st_mode & 0o777) == "0o600"
     assert "sk-x" not in paths.config_file().read_text()
-    result = memgpt("configure", "--context-window", "4096")  # later runs change one thing at a time
+    result = run_memgpt("configure", "--context-window", "4096")  # later runs change one thing at a time
     assert json.loads(paths.config_file().read_text())["llm"]["context_window"] == 4096
-    result = memgpt("configure", "--model-endpoint-type", "nonsense", "-y")
+    result = run_memgpt("configure", "--model-endpoint-type", "nonsense", "-y")
     assert result.returncode == 2 and "must be one of" in result.stderr
 
 
 def test_corrupt_or_future_config_is_explained(memgpt_home) -> None:
     paths.config_file().parent.mkdir(parents=True, exist_ok=True)
     paths.config_file().write_text("{not json")
-    result = memgpt("list", "agents")
+    result = run_memgpt("list", "agents")
     assert result.returncode == 1
     assert "could not be read" in result.stderr and "memgpt configure" in result.stderr
     assert "Traceback" not in result.stderr
     paths.config_file().write_text(json.dumps({"config_version": 99}))
-    result = memgpt("run", "-y")
+    result = run_memgpt("run", "-y")
     assert result.returncode == 1 and "newer release" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_list_add_delete(memgpt_home) -> None:
-    assert "sam_pov" in memgpt("list", "personas").stdout
-    assert "memgpt_docs" in memgpt("list", "presets").stdout
+    assert "sam_pov" in run_memgpt("list", "personas").stdout
+    assert "memgpt_docs" in run_memgpt("list", "presets").stdout
     for bad in ("../x", "", "x" * 200, "a b"):
-        result = memgpt("add", "persona", "--name", bad, "--text", "hello")
+        result = run_memgpt("add", "persona", "--name", bad, "--text", "hello")
         assert result.returncode != 0 and "Invalid persona" in result.stderr, bad
-    assert memgpt("add", "human", "--name", "ana", "--text", "Name: Ana").returncode == 0
-    assert "Name: Ana" in memgpt("list", "humans").stdout
-    result = memgpt("delete", "human", "--name", "ana", input="n\n")
+    assert run_memgpt("add", "human", "--name", "ana", "--text", "Name: Ana").returncode == 0
+    assert "Name: Ana" in run_memgpt("list", "humans").stdout
+    result = run_memgpt("delete", "human", "--name", "ana", input="n\n")
     assert result.returncode == 1 and "Nothing deleted" in result.stdout
-    assert memgpt("delete", "human", "--name", "ana", "-y").returncode == 0
-    assert "ana" not in memgpt("list", "humans").stdout
-    result = memgpt("delete", "persona", "--name", "sam_pov", "-y")
+    assert run_memgpt("delete", "human", "--name", "ana", "-y").returncode == 0
+    assert "ana" not in run_memgpt("list", "humans").stdout
+    result = run_memgpt("delete", "persona", "--name", "sam_pov", "-y")
     assert result.returncode == 1 and "ships with memgpt" in result.stderr
-    result = memgpt("add", "persona", "--name", "huge", "--text", "x" * 2500)
+    result = run_memgpt("add", "persona", "--name", "huge", "--text", "x" * 2500)
     assert result.returncode == 1 and "at most 2000" in result.stderr
 
 
@@ -75,12 +69,12 @@ def test_agents_are_listed_and_deleted(configured, fake_llm) -> None:
     from tests.fake_llm import send_message
 
     fake_llm.default = send_message("hi")
-    result = memgpt("run", "--agent", "keeper", "--first", input="hello\n")
+    result = run_memgpt("run", "--agent", "keeper", "--first", input="hello\n")
     assert result.returncode == 0, result.stderr
-    assert "keeper" in memgpt("list", "agents").stdout
-    assert memgpt("delete", "agent", "--name", "keeper", "-y").returncode == 0
-    assert "keeper" not in memgpt("list", "agents").stdout
-    result = memgpt("delete", "agent", "--name", "keeper", "-y")
+    assert "keeper" in run_memgpt("list", "agents").stdout
+    assert run_memgpt("delete", "agent", "--name", "keeper", "-y").returncode == 0
+    assert "keeper" not in run_memgpt("list", "agents").stdout
+    result = run_memgpt("delete", "agent", "--name", "keeper", "-y")
     assert result.returncode == 1 and "No agent named" in result.stderr
 
 

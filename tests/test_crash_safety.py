@@ -9,7 +9,7 @@ import time
 
 from memgpt.config import MemGPTConfig
 from memgpt.storage import open_storage
-from tests.conftest import REPO_ROOT, cli_env, memgpt_cmd
+from tests.conftest import REPO_ROOT, cli_env, memgpt_cmd, run_memgpt
 from tests.fake_llm import Reply, send_message, text, tool_call
 
 ROUNDS = 12
@@ -68,13 +68,5 @@ def test_sigkill_at_random_points_loses_nothing_seen(configured, fake_llm) -> No
                     sent.add(json.loads(call.arguments)["message"])
     missing = [m for m in seen if m not in sent]
     assert not missing, f"replies shown but not in recall: {missing}"
-    result = subprocess.run(
-        [*memgpt_cmd(), "run", "--agent", "crashy", "--first"],
-        input="/memory\n",
-        capture_output=True,
-        text=True,
-        env=cli_env(),
-        timeout=60,
-        cwd=REPO_ROOT,
-    )
+    result = run_memgpt("run", "--agent", "crashy", "--first", input="/memory\n")
     assert result.returncode == 0 and "Using existing agent crashy" in result.stdout, result.stderr

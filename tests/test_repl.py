@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 
 import pexpect
 
 from memgpt.config import MemGPTConfig
 from memgpt.storage import open_storage
-from tests.conftest import REPO_ROOT, cli_env, memgpt_cmd
+from tests.conftest import run_memgpt
 from tests.fake_llm import Reply, send_message, text, tool_call
 
 
@@ -112,28 +111,12 @@ def test_chat_in_a_terminal_with_slash_commands(spawn_memgpt, configured, fake_l
 def test_piped_session_runs_without_a_terminal(configured, fake_llm) -> None:
     fake_llm.default = reply_to_user
     script = "first line\n/memory\n\nsecond line\n/tokens\n"
-    result = subprocess.run(
-        [*memgpt_cmd(), "run", "--agent", "piped", "--first", "--no-verify"],
-        input=script,
-        capture_output=True,
-        text=True,
-        env=cli_env(),
-        timeout=60,
-        cwd=REPO_ROOT,
-    )
+    result = run_memgpt("run", "--agent", "piped", "--first", "--no-verify", input=script)
     assert result.returncode == 0, result.stderr
     assert "You said: first line" in result.stdout and "You said: second line" in result.stdout
     assert "\x1b[" not in result.stdout  # plain text when not a terminal
     assert "Saved agent 'piped'" in result.stdout
-    again = subprocess.run(
-        [*memgpt_cmd(), "run", "--agent", "piped"],
-        input="",
-        capture_output=True,
-        text=True,
-        env=cli_env(),
-        timeout=60,
-        cwd=REPO_ROOT,
-    )
+    again = run_memgpt("run", "--agent", "piped", input="")
     assert "Using existing agent piped" in again.stdout
     assert "Event: login" in again.stdout  # a resumed agent is told it was away
 
@@ -142,15 +125,7 @@ def test_llm_errors_keep_the_session_alive(configured, fake_llm) -> None:
     from tests.fake_llm import error
 
     fake_llm.script(error(401, "bad key"), tool_call("send_message", {"message": "back again"}))
-    result = subprocess.run(
-        [*memgpt_cmd(), "run", "--agent", "err", "--first"],
-        input="hello\n/retry\n",
-        capture_output=True,
-        text=True,
-        env=cli_env(),
-        timeout=60,
-        cwd=REPO_ROOT,
-    )
+    result = run_memgpt("run", "--agent", "err", "--first", input="hello\n/retry\n")
     assert result.returncode == 0
     assert "API key was rejected" in result.stdout
     assert "back again" in result.stdout
@@ -163,15 +138,7 @@ def test_second_session_of_the_same_agent_is_refused(configured, fake_llm, spawn
     first.expect("Created new agent 'solo'")
     first.expect("Type a message")
     first.expect(">")
-    result = subprocess.run(
-        [*memgpt_cmd(), "run", "--agent", "solo", "--first"],
-        input="",
-        capture_output=True,
-        text=True,
-        env=cli_env(),
-        timeout=60,
-        cwd=REPO_ROOT,
-    )
+    result = run_memgpt("run", "--agent", "solo", "--first", input="")
     assert result.returncode == 1
     assert "already running in another memgpt process" in result.stderr
     first.sendcontrol("d")

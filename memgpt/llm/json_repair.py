@@ -22,72 +22,66 @@ def _strip_fences(text: str) -> str:
     return match.group(1) if match else text
 
 
+def _scan(text: str) -> tuple[list[bool], bool]:
+    """For each character, whether it lies inside a JSON string (its quotes excluded); and whether
+    the text ends inside an unterminated string. One tokeniser for all the repairs below."""
+    inside: list[bool] = []
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+                inside.append(False)
+                continue
+        elif ch == '"':
+            in_string = True
+            inside.append(False)
+            continue
+        inside.append(in_string)
+    return inside, in_string
+
+
 def _first_object(text: str) -> str:
     """From the first `{` to its balanced closing brace (or the end, if it never closes)."""
     start = text.find("{")
     if start < 0:
         return text
-    depth, in_string, escaped = 0, False, False
-    for i in range(start, len(text)):
-        ch = text[i]
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch == "{":
+    depth = 0
+    inside, _ = _scan(text[start:])
+    for offset, (ch, quoted) in enumerate(zip(text[start:], inside, strict=True)):
+        if quoted:
+            continue
+        if ch == "{":
             depth += 1
         elif ch == "}":
             depth -= 1
             if depth == 0:
-                return text[start : i + 1]
+                return text[start : start + offset + 1]
     return text[start:]
 
 
 def _escape_newlines_in_strings(text: str) -> str:
-    out, in_string, escaped = [], False, False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-            elif ch == "\n":
-                out.append("\\n")
-                continue
-            elif ch == "\t":
-                out.append("\\t")
-                continue
-        elif ch == '"':
-            in_string = True
-        out.append(ch)
-    return "".join(out)
+    inside, _ = _scan(text)
+    escapes = {"\n": "\\n", "\t": "\\t"}
+    return "".join(escapes.get(ch, ch) if quoted else ch for ch, quoted in zip(text, inside, strict=True))
 
 
 def _close_open(text: str) -> str:
     """Close an unterminated string and any open brackets, innermost first."""
-    stack, in_string, escaped = [], False, False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "{[":
+    stack: list[str] = []
+    inside, unterminated = _scan(text)
+    for ch, quoted in zip(text, inside, strict=True):
+        if quoted:
+            continue
+        if ch in "{[":
             stack.append("}" if ch == "{" else "]")
         elif ch in "}]" and stack:
             stack.pop()
-    closing = ('"' if in_string else "") + "".join(reversed(stack))
+    closing = ('"' if unterminated else "") + "".join(reversed(stack))
     return _TRAILING_COMMA.sub(r"\1", text.rstrip().rstrip(",") + closing)
 
 
