@@ -33,13 +33,16 @@ def version() -> None:
 
 def _register() -> None:
     # Each module adds its commands to `app`; they import nothing heavy at module level.
-    from memgpt.cli import configure, manage, reembed, run  # noqa: F401
+    from memgpt.cli import configure, load, manage, reembed, run  # noqa: F401
 
 
 _register()
 
 
 def main() -> None:
+    from memgpt.cli.output import setup_logging
+
+    setup_logging(debug=False)  # libraries log at INFO; `run --debug` turns it up again
     try:
         app()
     except MemGPTError as exc:

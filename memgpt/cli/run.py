@@ -39,7 +39,7 @@ def run(
     yes: bool = typer.Option(False, "--yes", "-y", help="Never ask: create a new agent with defaults."),
 ) -> None:
     """Chat with an agent (creates one if needed)."""
-    from memgpt.cli.output import console, print_error
+    from memgpt.cli.output import console, print_error, setup_logging
     from memgpt.cli.render import ConsoleInterface
     from memgpt.config import MemGPTConfig
     from memgpt.errors import AgentLockedError
@@ -86,31 +86,6 @@ def run(
             the_agent.close()
     finally:
         storage.close()
-
-
-def setup_logging(debug: bool) -> None:
-    """Quiet by default (libraries log at INFO); with --debug, everything to a file and warnings to stderr."""
-    from memgpt import paths
-
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    if debug:
-        paths.logs_dir().mkdir(parents=True, exist_ok=True)
-        logfile = paths.logs_dir() / "memgpt.log"
-        handler = logging.FileHandler(logfile, encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-        root.addHandler(handler)
-        root.setLevel(logging.DEBUG)
-        sys.stderr.write(f"Debug log: {logfile}\n")
-    else:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
-        handler.setLevel(logging.WARNING)
-        root.addHandler(handler)
-        root.setLevel(logging.WARNING)
-    for noisy in ("httpx", "httpx2", "httpcore", "openai", "faiss", "faiss.loader"):
-        logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
 def _new_name(storage: Any) -> str:

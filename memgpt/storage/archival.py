@@ -381,9 +381,14 @@ class SourceStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._stores: dict[tuple[str, str], PassageStore] = {}
 
     def passages(self, name: str, embedder: Embedder | None = None) -> PassageStore:
-        return PassageStore(self.db, f"source:{name}", embedder)
+        """One store per source and model, so its in-memory index is built once per process."""
+        key = (name, getattr(embedder, "model_id", ""))
+        if key not in self._stores:
+            self._stores[key] = PassageStore(self.db, f"source:{name}", embedder)
+        return self._stores[key]
 
     def exists(self, name: str) -> bool:
         return bool(self.db.query("SELECT 1 FROM sources WHERE name=?", (name,)))
@@ -475,6 +480,7 @@ class SourceStore:
             conn.execute("DELETE FROM attachments WHERE source=?", (name,))
             conn.execute("DELETE FROM sources WHERE name=?", (name,))
         index_path(owner).unlink(missing_ok=True)
+        self._stores = {k: v for k, v in self._stores.items() if k[0] != name}
 
     def attach(self, name: str, agent_archival: PassageStore, agent: str) -> int:
         """Copy the source's passages into an agent's archival memory; returns how many were new."""

@@ -1,0 +1,214 @@
+"""`memgpt load ...` (documents into a named data source) and `memgpt attach` (a source to an agent)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from memgpt.cli.app import app
+
+load_app = typer.Typer(
+    help="Load documents into a named data source (then /attach it to any agent).", no_args_is_help=True
+)
+app.add_typer(load_app, name="load")
+
+NAME_HELP = "Name of the data source to create or add to."
+
+
+def _run_load(name: str, documents: list[Any]) -> None:
+    """Shared by every `load` subcommand: open storage, embed, show progress, print a summary."""
+    from memgpt.cli.output import console, print_warning
+    from memgpt.config import Credentials, MemGPTConfig
+    from memgpt.embeddings import create_embedder
+    from memgpt.loaders import load_documents
+    from memgpt.storage import open_storage
+    from memgpt.texts import validate_name
+
+    validate_name(name, "data source name")
+    config = MemGPTConfig.load()
+    out = console()
+    embedder = create_embedder(config.embedding, Credentials.load())
+    with open_storage(config) as storage:
+        if out.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=out,
+                transient=True,
+            ) as bar:
+                task = bar.add_task(f"Loading into {name}", total=len(documents))
+
+                def progress(event: str, doc: str) -> None:
+                    if event != "start":
+                        bar.advance(task)
+
+                stats = load_documents(
+                    storage, embedder, name, documents, config.embedding.embedding_chunk_size, progress
+                )
+        else:
+
+            def progress(event: str, doc: str) -> None:
+                if event in ("done", "skip"):
+                    out.print(f"{'loaded' if event == 'done' else 'already loaded'}: {doc}", markup=False)
+
+            stats = load_documents(storage, embedder, name, documents, config.embedding.embedding_chunk_size, progress)
+    for doc, reason in stats.unreadable:
+        print_warning(f"skipped {doc}: {reason}")
+    out.print(
+        f"Loaded {stats.documents} documents into {name!r}: {stats.passages} passages, {stats.tokens} tokens, "
+        f"{stats.bytes / 1e6:.2f} MB in {stats.seconds:.1f} s"
+        + (f"; {stats.skipped_known} already loaded" if stats.skipped_known else "")
+        + (f"; {len(stats.unreadable)} unreadable" if stats.unreadable else "")
+        + ".",
+        markup=False,
+    )
+
+
+def _file_document(path: Path) -> Any:
+    from memgpt.loaders import Document
+
+    return Document(name=str(path), read=path.read_bytes)
+
+
+@load_app.command("directory")
+def load_directory(
+    name: str = typer.Option(..., "--name", help=NAME_HELP),
+    input_dir: Path = typer.Option(..., "--input-dir", help="Folder to read."),
+    recursive: bool = typer.Option(False, "--recursive", "-r", help="Include sub-folders."),
+    extensions: str = typer.Option(
+        None, "--extensions", help="Comma-separated, e.g. .txt,.md,.pdf (default: all known)."
+    ),
+) -> None:
+    """Load every readable file of a folder."""
+    from memgpt.cli.output import print_error
+    from memgpt.loaders.readers import DEFAULT_EXTENSIONS
+
+    if not input_dir.is_dir():
+        print_error(f"{input_dir} is not a folder.")
+        raise typer.Exit(1)
+    wanted = (
+        {e.strip().lower() if e.strip().startswith(".") else "." + e.strip().lower() for e in extensions.split(",")}
+        if extensions
+        else DEFAULT_EXTENSIONS
+    )
+    pattern = "**/*" if recursive else "*"
+    files = sorted(
+        p
+        for p in input_dir.glob(pattern)
+        if p.is_file() and p.suffix.lower() in wanted and not any(part.startswith(".") for part in p.parts)
+    )
+    if not files:
+        print_error(f"No files with extensions {', '.join(sorted(wanted))} in {input_dir}.")
+        raise typer.Exit(1)
+    _run_load(name, [_file_document(p) for p in files])
+
+
+@load_app.command("file")
+def load_file(
+    name: str = typer.Option(..., "--name", help=NAME_HELP),
+    paths: list[Path] = typer.Argument(..., help="Files to load."),
+) -> None:
+    """Load the given files."""
+    _run_load(name, [_file_document(p) for p in paths])
+
+
+@load_app.command("webpage")
+def load_webpage(
+    name: str = typer.Option(..., "--name", help=NAME_HELP),
+    url: list[str] = typer.Option(..., "--url", help="Page to load (repeatable)."),
+    timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait for each page."),
+) -> None:
+    """Load web pages (their text)."""
+    from memgpt.loaders import Document
+
+    def fetcher(address: str) -> Document:
+        holder: dict[str, str | None] = {"type": None}
+
+        def read() -> bytes:
+            import urllib.error
+            import urllib.request
+
+            request = urllib.request.Request(address, headers={"User-Agent": "memgpt"})
+            try:
+                with urllib.request.urlopen(request, timeout=timeout) as response:
+                    holder["type"] = response.headers.get("Content-Type")
+                    doc.content_type = holder["type"] or "text/html"
+                    return response.read()
+            except (urllib.error.URLError, TimeoutError, ValueError) as exc:
+                raise OSError(f"could not fetch ({exc})") from None
+
+        doc = Document(name=address, read=read, content_type="text/html")
+        return doc
+
+    _run_load(name, [fetcher(u) for u in url])
+
+
+@load_app.command("database")
+def load_database(
+    name: str = typer.Option(..., "--name", help=NAME_HELP),
+    db: Path = typer.Option(..., "--db", help="SQLite database file (opened read-only)."),
+    query: str = typer.Option(..., "--query", help="SQL whose rows become passages."),
+) -> None:
+    """Load the rows of a query on a SQLite database, each row as `column=value, ...`."""
+    import sqlite3
+
+    from memgpt.cli.output import print_error
+    from memgpt.loaders import Document
+
+    if not db.is_file():
+        print_error(f"No database file at {db}.")
+        raise typer.Exit(1)
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        cursor = conn.execute(query)
+        columns = [c[0] for c in cursor.description or []]
+        rows = cursor.fetchall()
+        conn.close()
+    except sqlite3.Error as exc:
+        print_error(f"The query failed on {db}: {exc}")
+        raise typer.Exit(1) from None
+    documents = []
+    for number, row in enumerate(rows, start=1):
+        text = ", ".join(f"{c}={v}" for c, v in zip(columns, row, strict=True) if v is not None)
+        documents.append(Document(name=f"{db.name} row {number}.txt", read=lambda t=text: t.encode("utf-8")))
+    _run_load(name, documents)
+
+
+@app.command()
+def attach(
+    agent: str = typer.Option(..., "--agent", help="The agent to give the data source to."),
+    data_source: str = typer.Option(..., "--data-source", help="A source loaded with `memgpt load`."),
+) -> None:
+    """Add a data source's passages to an agent's archival memory (no re-embedding; twice adds nothing)."""
+    from memgpt.cli.output import console
+    from memgpt.config import Credentials, EmbeddingConfig, MemGPTConfig
+    from memgpt.embeddings import create_embedder
+    from memgpt.errors import NotFoundError
+    from memgpt.storage import open_storage
+    from memgpt.texts import validate_name
+
+    validate_name(agent, "agent name")
+    validate_name(data_source, "data source name")
+    config = MemGPTConfig.load()
+    with open_storage(config) as storage:
+        if not storage.sources.exists(data_source):
+            raise NotFoundError(f"No data source named {data_source!r}. Load one with `memgpt load`.")
+        with storage.lock_agent(agent):
+            state = storage.agents.load(agent)
+            embedder = create_embedder(EmbeddingConfig.model_validate(state.embedding), Credentials.load())
+            archival = storage.archival(agent, embedder)
+            added = storage.sources.attach(data_source, archival, agent)
+            if data_source not in state.data_sources:
+                state.data_sources.append(data_source)
+                storage.agents.save(state)
+            total = archival.count()
+    console().print(
+        f"Attached {data_source!r} to {agent!r}: {added} new passages; archival memory now holds {total}.",
+        markup=False,
+    )
