@@ -23,7 +23,28 @@ from bench.common import REPO_ROOT, print_table
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-WORDS = ["memory", "archive", "heron", "river", "signal", "garden", "lantern", "orbit", "harbor", "meadow", "quartz", "ember", "violet", "thunder", "compass", "mosaic", "saddle", "glacier", "canyon", "ripple"]
+WORDS = [
+    "memory",
+    "archive",
+    "heron",
+    "river",
+    "signal",
+    "garden",
+    "lantern",
+    "orbit",
+    "harbor",
+    "meadow",
+    "quartz",
+    "ember",
+    "violet",
+    "thunder",
+    "compass",
+    "mosaic",
+    "saddle",
+    "glacier",
+    "canyon",
+    "ripple",
+]
 
 
 def _write_corpus(folder: Path, files: int, kb: int) -> int:
