@@ -143,3 +143,13 @@ def test_second_session_of_the_same_agent_is_refused(configured, fake_llm, spawn
     assert "already running in another memgpt process" in result.stderr
     first.sendcontrol("d")
     first.expect(pexpect.EOF)
+
+
+def test_debug_shows_raw_traffic_and_logs_to_a_file(configured, fake_llm, memgpt_home) -> None:
+    fake_llm.default = reply_to_user
+    result = run_memgpt("run", "--agent", "dbg", "--first", "--debug", input="hello\n")
+    assert result.returncode == 0, result.stderr
+    assert "[memgpt.llm] request to" in result.stderr and "You said: hello" in result.stdout
+    assert "context" in result.stdout and "tokens]" in result.stdout  # timing and token count per turn
+    log = (memgpt_home / "logs" / "memgpt.log").read_text()
+    assert '"type": "user_message"' in log or "user_message" in log

@@ -35,7 +35,7 @@ def print_warning(message: str) -> None:
 
 
 def setup_logging(debug: bool) -> None:
-    """Quiet by default (libraries log at INFO); with --debug, everything to a file and warnings to stderr."""
+    """Quiet by default (libraries log at INFO); with --debug, everything to a file and LLM traffic on screen."""
     from memgpt import paths
 
     root = logging.getLogger()
@@ -48,6 +48,10 @@ def setup_logging(debug: bool) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
         root.addHandler(handler)
         root.setLevel(logging.DEBUG)
+        # raw requests and responses on screen too, shortened; the file keeps them whole
+        shown = logging.StreamHandler(sys.stderr)
+        shown.setFormatter(logging.Formatter("[%(name)s] %(message).600s"))
+        logging.getLogger("memgpt.llm").addHandler(shown)
         sys.stderr.write(f"Debug log: {logfile}\n")
     else:
         handler = logging.StreamHandler(sys.stderr)
