@@ -70,12 +70,6 @@ def _run_load(name: str, documents: list[Any]) -> None:
     )
 
 
-def _file_document(path: Path) -> Any:
-    from memgpt.loaders import Document
-
-    return Document(name=str(path), read=path.read_bytes)
-
-
 @load_app.command("directory")
 def load_directory(
     name: str = typer.Option(..., "--name", help=NAME_HELP),
@@ -86,27 +80,10 @@ def load_directory(
     ),
 ) -> None:
     """Load every readable file of a folder."""
-    from memgpt.cli.output import print_error
-    from memgpt.loaders.readers import DEFAULT_EXTENSIONS
+    from memgpt.loaders.sources import directory_documents
 
-    if not input_dir.is_dir():
-        print_error(f"{input_dir} is not a folder.")
-        raise typer.Exit(1)
-    wanted = (
-        {e.strip().lower() if e.strip().startswith(".") else "." + e.strip().lower() for e in extensions.split(",")}
-        if extensions
-        else DEFAULT_EXTENSIONS
-    )
-    pattern = "**/*" if recursive else "*"
-    files = sorted(
-        p
-        for p in input_dir.glob(pattern)
-        if p.is_file() and p.suffix.lower() in wanted and not any(part.startswith(".") for part in p.parts)
-    )
-    if not files:
-        print_error(f"No files with extensions {', '.join(sorted(wanted))} in {input_dir}.")
-        raise typer.Exit(1)
-    _run_load(name, [_file_document(p) for p in files])
+    wanted = [e.strip() for e in extensions.split(",") if e.strip()] if extensions else None
+    _run_load(name, directory_documents(input_dir, recursive, wanted))
 
 
 @load_app.command("file")
@@ -115,7 +92,9 @@ def load_file(
     paths: list[Path] = typer.Argument(..., help="Files to load."),
 ) -> None:
     """Load the given files."""
-    _run_load(name, [_file_document(p) for p in paths])
+    from memgpt.loaders.sources import file_documents
+
+    _run_load(name, file_documents(paths))
 
 
 @load_app.command("webpage")
@@ -125,28 +104,9 @@ def load_webpage(
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait for each page."),
 ) -> None:
     """Load web pages (their text)."""
-    from memgpt.loaders import Document
+    from memgpt.loaders.sources import webpage_documents
 
-    def fetcher(address: str) -> Document:
-        holder: dict[str, str | None] = {"type": None}
-
-        def read() -> bytes:
-            import urllib.error
-            import urllib.request
-
-            request = urllib.request.Request(address, headers={"User-Agent": "memgpt"})
-            try:
-                with urllib.request.urlopen(request, timeout=timeout) as response:
-                    holder["type"] = response.headers.get("Content-Type")
-                    doc.content_type = holder["type"] or "text/html"
-                    return response.read()
-            except (urllib.error.URLError, TimeoutError, ValueError) as exc:
-                raise OSError(f"could not fetch ({exc})") from None
-
-        doc = Document(name=address, read=read, content_type="text/html")
-        return doc
-
-    _run_load(name, [fetcher(u) for u in url])
+    _run_load(name, webpage_documents(url, timeout))
 
 
 @load_app.command("database")
@@ -156,28 +116,9 @@ def load_database(
     query: str = typer.Option(..., "--query", help="SQL whose rows become passages."),
 ) -> None:
     """Load the rows of a query on a SQLite database, each row as `column=value, ...`."""
-    import sqlite3
+    from memgpt.loaders.sources import database_documents
 
-    from memgpt.cli.output import print_error
-    from memgpt.loaders import Document
-
-    if not db.is_file():
-        print_error(f"No database file at {db}.")
-        raise typer.Exit(1)
-    try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        cursor = conn.execute(query)
-        columns = [c[0] for c in cursor.description or []]
-        rows = cursor.fetchall()
-        conn.close()
-    except sqlite3.Error as exc:
-        print_error(f"The query failed on {db}: {exc}")
-        raise typer.Exit(1) from None
-    documents = []
-    for number, row in enumerate(rows, start=1):
-        text = ", ".join(f"{c}={v}" for c, v in zip(columns, row, strict=True) if v is not None)
-        documents.append(Document(name=f"{db.name} row {number}.txt", read=lambda t=text: t.encode("utf-8")))
-    _run_load(name, documents)
+    _run_load(name, database_documents(db, query))
 
 
 @app.command()

@@ -1,0 +1,1 @@
+"""MemGPT agents inside AutoGen conversations (`pip install 'pymemgpt[autogen]'`)."""
