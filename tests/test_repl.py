@@ -153,3 +153,29 @@ def test_debug_shows_raw_traffic_and_logs_to_a_file(configured, fake_llm, memgpt
     assert "context" in result.stdout and "tokens]" in result.stdout  # timing and token count per turn
     log = (memgpt_home / "logs" / "memgpt.log").read_text()
     assert '"type": "user_message"' in log or "user_message" in log
+
+
+def test_first_run_configures_then_chats_and_ctrl_c_asks_to_leave(spawn_memgpt, fake_llm, memgpt_home) -> None:
+    fake_llm.script(send_message("Nice to meet you!"))
+    child = spawn_memgpt("run")
+    child.expect("let's set memgpt up first")
+    child.expect("Select LLM inference provider")
+    child.send("\x1b[B" * 8 + "\r")  # openai-compatible
+    child.expect("LLM endpoint")
+    child.send("\x7f" * 40 + fake_llm.url + "\r")
+    child.expect("Select default model")
+    child.send("\r")
+    for prompt in ("Context window", "function calling", "embedding provider", "default preset",
+                   "default persona", "default human", "storage backend"):
+        child.expect(prompt)
+        child.send("\r")
+    child.expect("Saved config to")
+    child.expect("Created new agent 'agent_1'")
+    child.expect("Nice to meet you!")
+    child.expect("Type a message")
+    child.expect(">")
+    child.sendintr()  # Ctrl-C at the prompt asks before leaving
+    child.expect("Leave memgpt")
+    child.send("y")
+    child.expect("Saved agent 'agent_1'")
+    child.expect(pexpect.EOF)
