@@ -464,3 +464,24 @@ class FakeLLMServer:
 
 def _pieces(s: str, n: int) -> list[str]:
     return [s[i : i + n] for i in range(0, len(s), n)]
+
+
+def echo_user(prefix: str = "You said: ") -> Callable[[dict[str, Any]], Reply]:
+    """A reply function that answers the latest event, so tests can tell replies apart.
+
+    A user message gets send_message(prefix + text); other events (login, heartbeat, alerts) get
+    "Event: <type>"; summariser calls (no tools) get a short summary.
+    """
+
+    def reply(request: dict[str, Any]) -> Reply:
+        if request["body"].get("tools") is None:
+            return text("We chatted a little.")
+        for message in reversed(request["body"]["messages"]):
+            if message["role"] == "user":
+                data = json.loads(message["content"])
+                if data.get("type") == "user_message":
+                    return send_message(f"{prefix}{data['message']}")
+                return send_message(f"Event: {data.get('type')}")
+        return send_message("hello")
+
+    return reply

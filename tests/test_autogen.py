@@ -10,18 +10,9 @@ autogen = pytest.importorskip("autogen")
 
 from memgpt.config import MemGPTConfig  # noqa: E402
 from memgpt.storage import open_storage  # noqa: E402
-from tests.fake_llm import send_message, text  # noqa: E402
+from tests.fake_llm import echo_user  # noqa: E402
 
-
-def reply_to_last(request: dict) -> object:
-    if request["body"].get("tools") is None:
-        return text("summary")
-    for message in reversed(request["body"]["messages"]):
-        if message["role"] == "user":
-            data = json.loads(message["content"])
-            if data.get("type") == "user_message":
-                return send_message(f"MemGPT heard: {data['message']}")
-    return send_message("...")
+reply_to_last = echo_user("MemGPT heard: ")
 
 
 def llm_config(server) -> dict:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 import pexpect
@@ -10,7 +9,7 @@ import pexpect
 from memgpt.config import MemGPTConfig
 from memgpt.storage import open_storage
 from tests.conftest import run_memgpt
-from tests.fake_llm import Reply, send_message, text, tool_call
+from tests.fake_llm import Reply, echo_user, send_message, tool_call
 
 
 def wait_until(condition, timeout: float = 20.0) -> None:
@@ -20,17 +19,7 @@ def wait_until(condition, timeout: float = 20.0) -> None:
         time.sleep(0.02)
 
 
-def reply_to_user(request: dict) -> Reply:
-    """Answer whatever the user said last, so the test can tell replies apart."""
-    if request["body"].get("tools") is None:
-        return text("We chatted a little.")
-    for message in reversed(request["body"]["messages"]):
-        if message["role"] == "user":
-            data = json.loads(message["content"])
-            if data.get("type") == "user_message":
-                return send_message(f"You said: {data['message']}")
-            return send_message(f"Event: {data.get('type')}")
-    return send_message("hello")
+reply_to_user = echo_user()
 
 
 def test_chat_in_a_terminal_with_slash_commands(spawn_memgpt, configured, fake_llm) -> None:
@@ -165,8 +154,15 @@ def test_first_run_configures_then_chats_and_ctrl_c_asks_to_leave(spawn_memgpt, 
     child.send("\x7f" * 40 + fake_llm.url + "\r")
     child.expect("Select default model")
     child.send("\r")
-    for prompt in ("Context window", "function calling", "embedding provider", "default preset",
-                   "default persona", "default human", "storage backend"):
+    for prompt in (
+        "Context window",
+        "function calling",
+        "embedding provider",
+        "default preset",
+        "default persona",
+        "default human",
+        "storage backend",
+    ):
         child.expect(prompt)
         child.send("\r")
     child.expect("Saved config to")

@@ -151,24 +151,17 @@ class Agent:
             events.function_result(boot_call.id, "send_message", True, None),
             events.login(None),
         ]
-        lock = storage.lock_agent(name)
-        lock.__enter__()
-        try:
-            encoder = encoder_for(llm.model)
-            for msg in initial:
-                msg.tokens = _message_tokens(encoder, msg)
-            state = storage.agents.create(state.model_copy(update={"last_login": now()}), initial)
+        encoder = encoder_for(llm.model)
+        for msg in initial:
+            msg.tokens = _message_tokens(encoder, msg)
+
+        def build(release: Callable[[], None]) -> Agent:
+            stored = storage.agents.create(state.model_copy(update={"last_login": now()}), initial)
             return cls(
-                state,
-                config=config,
-                storage=storage,
-                interface=interface,
-                llm_client=llm_client,
-                release_lock=lambda: lock.__exit__(None, None, None),
+                stored, config=config, storage=storage, interface=interface, llm_client=llm_client, release_lock=release
             )
-        except BaseException:
-            lock.__exit__(None, None, None)
-            raise
+
+        return _under_lock(storage, name, build)
 
     @classmethod
     def load(
@@ -181,25 +174,18 @@ class Agent:
         llm_client: LLMClient | None = None,
     ) -> Agent:
         """Resume an agent: only the in-context messages are read; it gets a login event."""
-        lock = storage.lock_agent(name)
-        lock.__enter__()
-        try:
+
+        def build(release: Callable[[], None]) -> Agent:
             state = storage.agents.load(name)
             agent = cls(
-                state,
-                config=config,
-                storage=storage,
-                interface=interface,
-                llm_client=llm_client,
-                release_lock=lambda: lock.__exit__(None, None, None),
+                state, config=config, storage=storage, interface=interface, llm_client=llm_client, release_lock=release
             )
             last = state.last_login
             state.last_login = now()
             agent._commit([events.login(last)])
             return agent
-        except BaseException:
-            lock.__exit__(None, None, None)
-            raise
+
+        return _under_lock(storage, name, build)
 
     # -- conversation ----------------------------------------------------------------------
     def greet(self, verify: bool = True) -> TurnResult:
@@ -716,6 +702,21 @@ class Agent:
             if self._release_lock is not None:
                 self._release_lock()
                 self._release_lock = None
+
+
+def _under_lock(storage: Storage, name: str, build: Callable[[Callable[[], None]], Agent]) -> Agent:
+    """Take the agent's lock for the life of the Agent; release it at once if building fails."""
+    lock = storage.lock_agent(name)
+    lock.__enter__()
+
+    def release() -> None:
+        lock.__exit__(None, None, None)
+
+    try:
+        return build(release)
+    except BaseException:
+        release()
+        raise
 
 
 def _message_tokens(encoder: Any, message: Message) -> int:
