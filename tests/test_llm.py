@@ -191,3 +191,17 @@ def test_helpers() -> None:
     assert s.feed('{"message": "ab') == "ab"
     assert s.feed("c\\") == "c"
     assert s.feed('n", "x": 1}') == "\n"
+
+
+def test_wrapped_model_heartbeat_correction(fake_llm) -> None:
+    """After a user message, a wrapped model's memory call gets request_heartbeat so it answers next."""
+    search = '{"function": "conversation_search", "params": {"inner_thoughts": "t", "query": "cats"}}'
+    fake_llm.script(text(search), text(search))
+    llm = LLMConfig(model="dolphin", model_endpoint_type="vllm", model_endpoint=fake_llm.url, model_wrapper="chatml")
+    client = create_llm_client(llm)
+    user = Message(role="user", content=json.dumps({"type": "user_message", "message": "cats?", "time": "t"}))
+    beat = Message(role="user", content=json.dumps({"type": "heartbeat", "reason": "r", "time": "t"}))
+    after_user = client.chat([HISTORY[0], user], [SEND])
+    assert json.loads(after_user.message.tool_calls[0].arguments)["request_heartbeat"] is True
+    after_beat = client.chat([HISTORY[0], beat], [SEND])
+    assert "request_heartbeat" not in json.loads(after_beat.message.tool_calls[0].arguments)

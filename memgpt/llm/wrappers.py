@@ -143,6 +143,32 @@ def parse_completion(text: str, prefix: str) -> Message:
     )
 
 
+NO_HEARTBEAT_FUNCTIONS = {"send_message", "pause_heartbeats"}
+
+
+def correct_heartbeat(reply: Message, history: list[Message]) -> Message:
+    """Small local models often forget `request_heartbeat` after searching or editing memory in answer
+    to the user, and then never answer. When the last event was the user's message and the model
+    called anything but send_message, ask for the heartbeat on its behalf (as the original did)."""
+    if not reply.tool_calls or not history or history[-1].role != "user":
+        return reply
+    try:
+        last = json.loads(history[-1].content or "")
+    except json.JSONDecodeError:
+        return reply
+    call = reply.tool_calls[0]
+    if not isinstance(last, dict) or last.get("type") != "user_message" or call.name in NO_HEARTBEAT_FUNCTIONS:
+        return reply
+    try:
+        args = json.loads(call.arguments)
+    except json.JSONDecodeError:
+        return reply
+    if isinstance(args, dict) and args.get("request_heartbeat") is not True:
+        args["request_heartbeat"] = True
+        reply.tool_calls = [call.model_copy(update={"arguments": json.dumps(args)}), *reply.tool_calls[1:]]
+    return reply
+
+
 class WrappedCompletionClient(OpenAIChatClient):
     """An OpenAI-compatible /v1/completions endpoint driven through a text wrapper."""
 
@@ -179,7 +205,10 @@ class WrappedCompletionClient(OpenAIChatClient):
             if not response.choices:
                 raise LLMOutputParseError("The model returned no completion.", "")
             text = response.choices[0].text or ""
-            message = parse_completion(text, prefix) if functions else Message(role="assistant", content=text.strip())
+            if functions:
+                message = correct_heartbeat(parse_completion(text, prefix), messages)
+            else:
+                message = Message(role="assistant", content=text.strip())
             completion_tokens = count_tokens(text, self.model)
             return ChatResult(
                 message=message,
