@@ -97,14 +97,18 @@ def test_chat_in_a_terminal_with_slash_commands(spawn_memgpt, configured, fake_l
         assert storage.recall.search_text("pty_agent", "green tea", 10, 0)[1] == 0  # undone by /pop
 
 
-def test_piped_session_runs_without_a_terminal(configured, fake_llm) -> None:
+def test_piped_session_runs_without_a_terminal(configured, fake_llm, memgpt_home) -> None:
     fake_llm.default = reply_to_user
-    script = "first line\n/memory\n\nsecond line\n/tokens\n"
+    chat_file = memgpt_home / "chat.txt"
+    script = f"first line\n/memory\n\nsecond line\n/tokens\n/savechat {chat_file}\n/wipe\n/dump\n"
     result = run_memgpt("run", "--agent", "piped", "--first", "--no-verify", input=script)
     assert result.returncode == 0, result.stderr
     assert "You said: first line" in result.stdout and "You said: second line" in result.stdout
     assert "\x1b[" not in result.stdout  # plain text when not a terminal
     assert "Saved agent 'piped'" in result.stdout
+    transcript = chat_file.read_text()
+    assert "user: first line" in transcript and "assistant to user: You said: second line" in transcript
+    assert "Cleared" in result.stdout and "remain in recall memory" in result.stdout
     again = run_memgpt("run", "--agent", "piped", input="")
     assert "Using existing agent piped" in again.stdout
     assert "Event: login" in again.stdout  # a resumed agent is told it was away
@@ -175,3 +179,12 @@ def test_first_run_configures_then_chats_and_ctrl_c_asks_to_leave(spawn_memgpt, 
     child.send("y")
     child.expect("Saved agent 'agent_1'")
     child.expect(pexpect.EOF)
+
+
+def test_streaming_shows_the_reply_once(configured, fake_llm) -> None:
+    fake_llm.script(tool_call("send_message", {"message": "streamed hello there"}, content="thinking it over"))
+    result = run_memgpt("run", "--agent", "streamer", "--first", "--stream", input="hi\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("streamed hello there") == 1
+    assert result.stdout.count("thinking it over") == 1
+    assert fake_llm.chat_requests()[0]["stream"] is True

@@ -58,10 +58,13 @@ class ConsoleInterface:
             self._status = self.console.status("Thinking…", spinner="dots")
             self._status.start()
 
-    def done(self) -> None:
+    def _stop_spinner(self) -> None:
         if self._status is not None:
             self._status.stop()
             self._status = None
+
+    def done(self) -> None:
+        self._stop_spinner()
         self._end_stream()
 
     def _end_stream(self) -> None:
@@ -73,7 +76,7 @@ class ConsoleInterface:
     def emit(self, event: AgentEvent) -> None:
         kind = event.kind
         if kind in ("stream_thought", "stream_message"):
-            self.done()
+            self._stop_spinner()  # but keep the partial line going
             target = "thought" if kind == "stream_thought" else "message"
             if self._streaming != target:
                 self._end_stream()
