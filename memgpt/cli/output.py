@@ -27,11 +27,11 @@ def err_console() -> Console:
 
 
 def print_error(message: str) -> None:
-    err_console().print(f"[bold red]Error:[/] {message}", markup=True, soft_wrap=True)
+    err_console().print(f"[bold red]Error:[/] {message}", markup=True)
 
 
 def print_warning(message: str) -> None:
-    err_console().print(f"[yellow]Warning:[/] {message}", markup=True, soft_wrap=True)
+    err_console().print(f"[yellow]Warning:[/] {message}", markup=True)
 
 
 def setup_logging(debug: bool) -> None:

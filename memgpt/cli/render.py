@@ -84,7 +84,7 @@ class ConsoleInterface:
                 self.console.print(prefix, end="")
                 self._streaming = target
             style = "dim italic" if target == "thought" else "bold"
-            self.console.print(escape(event.text), end="", style=style, soft_wrap=True)
+            self.console.print(escape(event.text), end="", style=style)
             return
         self.done()
         if event.data.get("streamed") and kind in ("inner_thought", "assistant_message"):
@@ -96,41 +96,40 @@ class ConsoleInterface:
             self.thinking()  # the agent goes on working
 
     def _inner_thought(self, event: AgentEvent) -> None:
-        self.console.print(f"💭 {escape(event.text)}", style="dim italic", soft_wrap=True)
+        self.console.print(f"💭 {escape(event.text)}", style="dim italic")
 
     def _assistant_message(self, event: AgentEvent) -> None:
-        self.console.print(f"🤖 {escape(event.text)}", style="bold bright_yellow", soft_wrap=True)
+        self.console.print(f"🤖 {escape(event.text)}", style="bold bright_yellow")
 
     def _user_message(self, event: AgentEvent) -> None:
         if self.debug or event.data.get("name"):
             who = event.data.get("name") or "you"
-            self.console.print(f"🧑 {escape(who)}: {escape(event.text)}", style="green", soft_wrap=True)
+            self.console.print(f"🧑 {escape(who)}: {escape(event.text)}", style="green")
 
     def _function_call(self, event: AgentEvent) -> None:
         text = describe_call(event.data.get("name", event.text), event.data.get("arguments", ""))
-        self.console.print(f"⚡ {escape(text)}", style="dim", soft_wrap=True)
+        self.console.print(f"⚡ {escape(text)}", style="dim")
 
     def _function_result(self, event: AgentEvent) -> None:
         if event.data.get("status") == "Failed":
-            self.console.print(f"   ✗ {escape(_short(event.text, 300))}", style="red", soft_wrap=True)
+            self.console.print(f"   ✗ {escape(_short(event.text, 300))}", style="red")
         elif self.debug:
-            self.console.print(f"   ✓ {escape(_short(event.text, 300))}", style="dim", soft_wrap=True)
+            self.console.print(f"   ✓ {escape(_short(event.text, 300))}", style="dim")
 
     def _heartbeat(self, event: AgentEvent) -> None:
         if self.debug:
-            self.console.print(f"💓 {escape(_short(event.text, 200))}", style="dim", soft_wrap=True)
+            self.console.print(f"💓 {escape(_short(event.text, 200))}", style="dim")
 
     def _system(self, event: AgentEvent) -> None:
-        self.console.print(f"⚠ {escape(event.text)}", style="yellow", soft_wrap=True)
+        self.console.print(f"⚠ {escape(event.text)}", style="yellow")
 
     def _error(self, event: AgentEvent) -> None:
-        self.console.print(f"✗ {escape(event.text)}", style="red", soft_wrap=True)
+        self.console.print(f"✗ {escape(event.text)}", style="red")
 
     def _memory_warning(self, event: AgentEvent) -> None:
         self.console.print(
             "🧠 Memory is nearly full: the agent was asked to save what matters before older messages are summarised.",
             style="yellow",
-            soft_wrap=True,
         )
 
     def _summary(self, event: AgentEvent) -> None:
@@ -138,5 +137,4 @@ class ConsoleInterface:
         self.console.print(
             f"📝 Summarised {evicted} older messages (still in recall storage): {escape(_short(event.text, 300))}",
             style="cyan",
-            soft_wrap=True,
         )

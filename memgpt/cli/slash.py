@@ -131,7 +131,7 @@ def _dump(session: Session, arg: str) -> None:
     n = _int_arg(arg, len(messages))
     shown = messages[-n:]
     for index, message in enumerate(shown, start=len(messages) - len(shown)):
-        session.console.print(f"[{index}] {escape(_describe(message))}", soft_wrap=True)
+        session.console.print(f"[{index}] {escape(_describe(message))}")
 
 
 @command("/dumpraw", "/dumpraw [n]", "show the last n context messages as raw JSON")
@@ -139,7 +139,7 @@ def _dumpraw(session: Session, arg: str) -> None:
     messages = session.agent.in_context_messages()
     n = _int_arg(arg, len(messages))
     for message in messages[-n:]:
-        session.console.print(json.dumps(message.to_openai(), ensure_ascii=False), soft_wrap=True, markup=False)
+        session.console.print(json.dumps(message.to_openai(), ensure_ascii=False), markup=False)
 
 
 @command("/memory", "/memory", "show core memory and recall/archival counts")
@@ -147,12 +147,12 @@ def _memory(session: Session, arg: str) -> None:
     view = session.agent.memory_view()
     for label, block in view["blocks"].items():
         session.console.print(f"=== {label} ({len(block['value'])}/{block['limit']} chars) ===", style="bold")
-        session.console.print(escape(block["value"]), soft_wrap=True)
+        session.console.print(escape(block["value"]))
     roles = ", ".join(f"{k}: {v}" for k, v in sorted(view["recall_by_role"].items()))
     session.console.print(f"=== recall memory: {view['recall_total']} messages ({roles}) ===", style="bold")
     session.console.print(f"=== archival memory: {view['archival_total']} passages ===", style="bold")
     for text in view["archival_sample"]:
-        session.console.print(f"- {escape(text[:200])}", soft_wrap=True)
+        session.console.print(f"- {escape(text[:200])}")
 
 
 @command("/model", "/model [name]", "show the model, or switch to another")
