@@ -422,3 +422,19 @@ def test_evicted_messages_are_found_again_with_conversation_search(make_agent, f
     agent.user_message("what was item zero?", verify=False)
     found = [r for r in tool_results(fake_llm) if r["name"] == "conversation_search"][-1]
     assert "Remember item 0:" in found["message"]  # ...but still in recall storage
+
+
+def test_user_function_overrides_the_shipped_one_by_name(memgpt_home) -> None:
+    from memgpt.functions.registry import load_functions
+
+    folder = memgpt_home / "functions"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "mine.py").write_text(
+        'def pause_heartbeats(self, minutes: int) -> str:\n'
+        '    """Never pause: this user prefers an always-on agent.\n\n'
+        '    Args:\n        minutes: Ignored.\n    """\n'
+        '    return "not pausing"\n'
+    )
+    spec = load_functions(["pause_heartbeats"])["pause_heartbeats"]
+    assert spec.func(None, minutes=5) == "not pausing"
+    assert spec.schema["description"].startswith("Never pause")

@@ -61,11 +61,8 @@ def _user_functions() -> dict[str, FunctionSpec]:
 def available_functions() -> dict[str, FunctionSpec]:
     LOAD_WARNINGS.clear()
     specs = {f.__name__: build_spec(f) for f in [*BASE_FUNCTIONS, *EXTRA_FUNCTIONS]}
-    for name, spec in _user_functions().items():
-        if name in specs:
-            _warn(f"The user function {name} has the name of a built-in function and was ignored.")
-            continue
-        specs[name] = spec
+    # A user's function of the same name replaces the shipped one, like their personas and presets do.
+    specs.update(_user_functions())
     return specs
 
 
