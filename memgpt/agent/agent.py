@@ -77,12 +77,12 @@ class Agent:
         self._client = llm_client
         self._embedder: Any = None
         self._release_lock = release_lock
-        self._encoder = encoder_for(self.llm_config.model)
+        self._encoder_cached: Any = None  # loaded at the first count: the prompt can show before it
         self._context: list[Message] = storage.recall.get(self.name, state.in_context_ids)
         self._recall_count = storage.recall.count(self.name)
         self._archival_count: int | None = None
         self._search_cache: dict[str, list[Any]] = {}
-        self._function_tokens = self._count(json.dumps(self.schemas))
+        self._function_tokens_cached: int | None = None
         self._system_cache: tuple[str, int] = ("", 0)
         self._prompt_cache: tuple[str, int] = ("", 0)
 
@@ -436,6 +436,19 @@ class Agent:
         )
 
     # -- context and tokens ------------------------------------------------------------------
+    @property
+    def _encoder(self) -> Any:
+        """The tokenizer takes ~0.25 s to load; resuming with --first shows the prompt before that."""
+        if self._encoder_cached is None:
+            self._encoder_cached = encoder_for(self.llm_config.model)
+        return self._encoder_cached
+
+    @property
+    def _function_tokens(self) -> int:
+        if self._function_tokens_cached is None:
+            self._function_tokens_cached = self._count(json.dumps(self.schemas))
+        return self._function_tokens_cached
+
     def _count(self, text: str) -> int:
         return self._encoder.count(text)
 
@@ -548,8 +561,9 @@ class Agent:
 
     # -- persistence -------------------------------------------------------------------------
     def _store(self, messages: list[Message]) -> list[Message]:
-        for message in messages:
-            self._tokens(message)
+        if self._encoder_cached is not None:  # counted later, on demand, if the tokenizer is not loaded yet
+            for message in messages:
+                self._tokens(message)
         stored = self.storage.recall.append(self.name, messages)
         self._recall_count += len(stored)
         return stored
@@ -648,7 +662,8 @@ class Agent:
         self.state.llm = self.llm_config.model_dump()
         self.storage.agents.save(self.state)
         self._client = None
-        self._encoder = encoder_for(model)
+        self._encoder_cached = None
+        self._function_tokens_cached = None
         for message in self._context:
             message.tokens = None
 
