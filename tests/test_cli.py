@@ -148,3 +148,10 @@ def test_help_does_not_import_heavy_modules() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=cli_env())
     assert result.stdout.strip() == "[]", result.stdout
+
+
+def test_run_without_config_and_without_a_terminal_says_what_to_do(memgpt_home) -> None:
+    result = run_memgpt("run", "-y", input="hello\n")
+    assert result.returncode == 1
+    assert "memgpt configure" in result.stderr and "Traceback" not in result.stderr
+    assert not paths.database_file().exists()  # nothing half-made
