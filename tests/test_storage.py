@@ -191,3 +191,14 @@ def test_reembed_moves_an_agent_to_another_model(storage) -> None:
         assert fresh.archival("a1", Other()).search("alpha fact", 1)[0].text == "alpha fact"
     finally:
         fresh.close()
+
+
+def test_configured_storage_paths_are_used(tmp_path) -> None:
+    from memgpt.config import MemGPTConfig, StorageConfig
+
+    config = MemGPTConfig(storage=StorageConfig(recall_storage_path=str(tmp_path / "db"),
+                                                archival_storage_path=str(tmp_path / "idx")))
+    with open_storage(config) as storage:
+        storage.archival("a9", create_embedder(EmbeddingConfig())).insert(["a fact worth keeping"])
+    assert (tmp_path / "db" / "memgpt.db").exists()
+    assert (tmp_path / "idx" / "agent-a9.faiss").exists()

@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from memgpt.storage.archival import PassageStore, SourceStore
 from memgpt.storage.lock import agent_lock
-from memgpt.storage.sqlite import Database, SQLiteAgentStore, SQLiteRecallStore, default_database_path
+from memgpt.storage.sqlite import (
+    Database,
+    SQLiteAgentStore,
+    SQLiteRecallStore,
+    configured_index_dir,
+    default_database_path,
+)
 
 if TYPE_CHECKING:
     from memgpt.embeddings.base import Embedder
@@ -53,7 +59,7 @@ class SQLiteStorage:
 
 
 def open_storage(config: Any = None) -> SQLiteStorage:
-    return SQLiteStorage(Database(default_database_path(config)))
+    return SQLiteStorage(Database(default_database_path(config), configured_index_dir(config)))
 
 
 __all__ = ["SQLiteStorage", "open_storage"]

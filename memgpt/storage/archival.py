@@ -39,9 +39,10 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def index_path(owner: str) -> Path:
+def index_path(owner: str, directory: Path | None = None) -> Path:
+    """Where an owner's index file lives: `archival_storage_path` from the config, else the data dir."""
     kind, _, name = owner.partition(":")
-    return paths.index_dir() / f"{kind}-{name}.faiss"
+    return (directory or paths.index_dir()) / f"{kind}-{name}.faiss"
 
 
 def nprobe_for(nlist: int) -> int:
@@ -92,7 +93,7 @@ class VectorIndex:
         self.db = db
         self.owner = owner
         self.dim = dim
-        self.path = index_path(owner)
+        self.path = index_path(owner, db.index_dir)
         self.dirty = False
         self.index = self._open()
 
@@ -356,7 +357,7 @@ class PassageStore:
                 "INSERT INTO vector_spaces (owner, model_id, dim) VALUES (?,?,?)",
                 (self.owner, embedder.model_id, embedder.dim),
             )
-        index_path(self.owner).unlink(missing_ok=True)
+        index_path(self.owner, self.db.index_dir).unlink(missing_ok=True)
         self.embedder = embedder
         self._index = VectorIndex(self.db, self.owner, embedder.dim)
         self._index.flush()
@@ -479,7 +480,7 @@ class SourceStore:
             conn.execute("DELETE FROM source_documents WHERE source=?", (name,))
             conn.execute("DELETE FROM attachments WHERE source=?", (name,))
             conn.execute("DELETE FROM sources WHERE name=?", (name,))
-        index_path(owner).unlink(missing_ok=True)
+        index_path(owner, self.db.index_dir).unlink(missing_ok=True)
         self._stores = {k: v for k, v in self._stores.items() if k[0] != name}
 
     def attach(self, name: str, agent_archival: PassageStore, agent: str) -> int:

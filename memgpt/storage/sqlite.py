@@ -28,8 +28,9 @@ from memgpt.storage.searchable import searchable_text
 class Database:
     """A SQLite connection with nestable transactions, shared by the stores of one process."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, index_dir: Path | None = None) -> None:
         self.path = path
+        self.index_dir = index_dir  # None: paths.index_dir()
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._depth = 0
@@ -293,7 +294,12 @@ class SQLiteAgentStore:
             conn.execute("DELETE FROM agents WHERE name=?", (name,))
         from memgpt.storage.archival import index_path
 
-        index_path(owner).unlink(missing_ok=True)
+        index_path(owner, self.db.index_dir).unlink(missing_ok=True)
+
+
+def configured_index_dir(config: Any = None) -> Path | None:
+    custom = getattr(getattr(config, "storage", None), "archival_storage_path", None)
+    return Path(custom).expanduser() if custom else None
 
 
 def default_database_path(config: Any = None) -> Path:
