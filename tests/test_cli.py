@@ -155,3 +155,8 @@ def test_run_without_config_and_without_a_terminal_says_what_to_do(memgpt_home) 
     assert result.returncode == 1
     assert "memgpt configure" in result.stderr and "Traceback" not in result.stderr
     assert not paths.database_file().exists()  # nothing half-made
+
+
+def test_folder_shows_where_things_live(memgpt_home) -> None:
+    result = run_memgpt("folder")
+    assert result.returncode == 0 and str(memgpt_home) in result.stdout

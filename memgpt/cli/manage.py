@@ -172,3 +172,16 @@ def delete(
         else:
             storage.sources.delete(name)
     console().print(f"Deleted {kind.value} {name!r}.", markup=False)
+
+
+@app.command()
+def folder(open_it: bool = typer.Option(False, "--open", help="Open the config folder in the file browser.")) -> None:
+    """Show where memgpt keeps its config, your texts and its data."""
+    from memgpt import paths
+    from memgpt.cli.output import console
+
+    out = console()
+    out.print(f"config and your texts: {paths.config_dir()}", markup=False)
+    out.print(f"database and indexes:  {paths.data_dir()}", markup=False)
+    if open_it:
+        typer.launch(str(paths.config_dir()), locate=False)
