@@ -160,3 +160,14 @@ def test_run_without_config_and_without_a_terminal_says_what_to_do(memgpt_home) 
 def test_folder_shows_where_things_live(memgpt_home) -> None:
     result = run_memgpt("folder")
     assert result.returncode == 0 and str(memgpt_home) in result.stdout
+
+
+def test_bad_agent_names_and_a_corrupt_database_are_explained(configured) -> None:
+    for bad in ("../x", "a b", "x" * 100):
+        result = run_memgpt("run", "--agent", bad, "--first", input="")
+        assert result.returncode == 1 and "Invalid agent name" in result.stderr, bad
+    paths.database_file().write_bytes(b"definitely not sqlite" * 64)
+    result = run_memgpt("list", "agents")
+    assert result.returncode == 1
+    assert "memgpt.db" in result.stderr and "corrupt" in result.stderr and "Traceback" not in result.stderr
+    assert paths.database_file().read_bytes().startswith(b"definitely not sqlite")  # nothing was overwritten
