@@ -73,7 +73,7 @@ def _index_case(n: int) -> dict[str, float]:
     import faiss
     import numpy as np
 
-    from memgpt.storage.archival import APPROX_MIN_VECTORS, build_index
+    from memgpt.storage.vector_index import APPROX_MIN_VECTORS, build_index
 
     rng = np.random.default_rng(7)
     # clustered data (like real embeddings) rather than uniform noise, where no index can do well

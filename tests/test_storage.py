@@ -18,7 +18,7 @@ from memgpt.embeddings import chunk_text, create_embedder
 from memgpt.errors import AgentLockedError, EmbeddingMismatchError, StorageError
 from memgpt.schemas import AgentState, CoreMemoryBlock, Message, ToolCall, now
 from memgpt.storage import open_storage
-from memgpt.storage.archival import index_path
+from memgpt.storage.vector_index import index_path
 from tests.conftest import REPO_ROOT
 
 

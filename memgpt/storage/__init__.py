@@ -6,8 +6,9 @@ import contextlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from memgpt.storage.archival import PassageStore, SourceStore
+from memgpt.storage.archival import PassageStore
 from memgpt.storage.lock import agent_lock
+from memgpt.storage.sources import SourceStore
 from memgpt.storage.sqlite import (
     Database,
     SQLiteAgentStore,

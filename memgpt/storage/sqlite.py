@@ -292,7 +292,7 @@ class SQLiteAgentStore:
             conn.execute("DELETE FROM vector_spaces WHERE owner=?", (owner,))
             conn.execute("DELETE FROM attachments WHERE agent=?", (name,))
             conn.execute("DELETE FROM agents WHERE name=?", (name,))
-        from memgpt.storage.archival import index_path
+        from memgpt.storage.vector_index import index_path
 
         index_path(owner, self.db.index_dir).unlink(missing_ok=True)
 
