@@ -440,6 +440,9 @@ class FakeLLMServer:
                 if self._deliver_special(reply):
                     return
                 usage = reply.usage or {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+                if body.get("stream"):
+                    self._stream_completion(body.get("model", "fake-model"), reply.content or "", reply.finish_reason)
+                    return
                 self._send_json(
                     200,
                     {
@@ -458,6 +461,21 @@ class FakeLLMServer:
                         "usage": usage,
                     },
                 )
+
+            def _stream_completion(self, model: str, content: str, finish: str | None) -> None:
+                """A streamed /v1/completions reply: the text in 7-character pieces."""
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                base = {"id": "cmpl-" + uuid.uuid4().hex[:12], "object": "text_completion", "model": model}
+                pieces = [(p, None) for p in _pieces(content, 7)] + [("", finish or "stop")]
+                for piece, reason in pieces:
+                    payload = dict(base, choices=[{"index": 0, "text": piece, "finish_reason": reason}])
+                    self.wfile.write(f"data: {json.dumps(payload)}\n\n".encode())
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+                self.close_connection = True
 
         return Handler
 

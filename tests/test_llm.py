@@ -8,6 +8,7 @@ import pytest
 
 from memgpt.config import Credentials, LLMConfig
 from memgpt.errors import (
+    ConfigError,
     ContextWindowExceededError,
     LLMAuthError,
     LLMConnectionError,
@@ -205,3 +206,122 @@ def test_wrapped_model_heartbeat_correction(fake_llm) -> None:
     assert json.loads(after_user.message.tool_calls[0].arguments)["request_heartbeat"] is True
     after_beat = client.chat([HISTORY[0], beat], [SEND])
     assert "request_heartbeat" not in json.loads(after_beat.message.tool_calls[0].arguments)
+
+
+def wrapped(server, wrapper="chatml", **overrides):
+    llm = LLMConfig(
+        model="dolphin", model_endpoint_type="vllm", model_endpoint=server.url, model_wrapper=wrapper, **overrides
+    )
+    return create_llm_client(llm)
+
+
+@pytest.mark.parametrize(
+    ("damaged", "expected"),
+    [
+        ('{"message": "He said "hi" to me"}', {"message": 'He said "hi" to me'}),
+        ('{"message": "He said "hi", then left"}', {"message": 'He said "hi", then left'}),
+        ("{'message': 'it\\'s fine, it's ok', 'n': 1}", {"message": "it's fine, it's ok", "n": 1}),
+        ('{"request_heartbeat": True, "page": None}', {"request_heartbeat": True, "page": None}),
+        ('{"a": [1, 2, ], "b": {"c": 1,},', {"a": [1, 2], "b": {"c": 1}}),
+        ('{"path": "C:\\dos", "x": "tab\there"}', {"path": "C:\\dos", "x": "tab\there"}),
+        ('```json\n{"a": {"b": "unfinished', {"a": {"b": "unfinished"}}),
+        ('{"a": 1}}}', {"a": 1}),
+    ],
+)
+def test_json_repair_forms(damaged, expected) -> None:
+    assert parse_json_object(damaged) == expected
+
+
+@pytest.mark.parametrize("garbage", ["no json here", "[1, 2]", ""])
+def test_json_repair_gives_up_clearly(garbage) -> None:
+    with pytest.raises(LLMOutputParseError, match="Could not read a JSON object") as info:
+        parse_json_object(garbage)
+    assert info.value.raw == garbage
+
+
+def test_streaming_through_legacy_functions(fake_llm) -> None:
+    fake_llm.script(tool_call("send_message", {"message": "old but streamed"}, content="hmm"))
+    deltas = []
+    c = client(fake_llm, stream=True, function_call_style="functions")
+    result = c.chat(HISTORY, [SEND], on_delta=lambda k, t: deltas.append((k, t)))
+    assert "functions" in fake_llm.chat_requests()[0] and fake_llm.chat_requests()[0]["stream"] is True
+    assert "".join(t for k, t in deltas if k == "message") == "old but streamed"
+    assert result.message.content == "hmm"
+    assert json.loads(result.message.tool_calls[0].arguments) == {"message": "old but streamed"}
+
+
+def test_wrapped_plain_text_call_asks_for_prose(fake_llm) -> None:
+    """The summariser's call: no function list, an instruction not to answer in JSON, and a JSON habit undone."""
+    habit = '{"function": "send_message", "params": {"message": "S"}}'
+    fake_llm.script(text("  They talked about cats.  "), text(habit))
+    c = wrapped(fake_llm)
+    assert c.chat(HISTORY).message.content == "They talked about cats."
+    prompt = fake_llm.requests[-1]["body"]["prompt"]
+    assert "no JSON" in prompt and "Available functions" not in prompt and prompt.endswith("<|im_start|>assistant\n")
+    assert c.chat(HISTORY).message.content == "S"
+
+
+def test_wrapped_streaming(fake_llm) -> None:
+    fake_llm.script(text(' "send_message", "params": {"inner_thoughts": "greet them", "message": "Hello there"}}'))
+    deltas = []
+    result = wrapped(fake_llm, stream=True).chat(HISTORY, [SEND], on_delta=lambda k, t: deltas.append((k, t)))
+    assert fake_llm.requests[-1]["body"]["stream"] is True
+    assert "".join(t for k, t in deltas if k == "thought") == "greet them"
+    assert "".join(t for k, t in deltas if k == "message") == "Hello there"
+    assert len([d for d in deltas if d[0] == "message"]) > 1
+    assert result.message.content == "greet them"
+    assert json.loads(result.message.tool_calls[0].arguments) == {"message": "Hello there"}
+
+
+def test_wrapped_falls_back_to_chat_endpoint(fake_llm) -> None:
+    """A server without /v1/completions gets the wrapped prompt as one user message, from then on."""
+    reply = '{"function": "send_message", "params": {"inner_thoughts": "t", "message": "via chat"}}'
+    fake_llm.script(error(404, "Not Found"), text(reply), text(reply))
+    c = wrapped(fake_llm, wrapper="llama3")
+    for _ in range(2):
+        assert json.loads(c.chat(HISTORY, [SEND]).message.tool_calls[0].arguments)["message"] == "via chat"
+    posts = [r["path"] for r in fake_llm.requests if r["method"] == "POST"]
+    assert posts == ["/v1/completions", "/v1/chat/completions", "/v1/chat/completions"]
+    sent = fake_llm.chat_requests()[-1]["messages"]
+    assert len(sent) == 1 and sent[0]["role"] == "user" and "<|start_header_id|>system" in sent[0]["content"]
+
+
+def test_wrapped_model_not_found_is_reported(fake_llm) -> None:
+    missing = error(404, "The model `dolphin` does not exist.")
+    fake_llm.script(missing, missing)
+    with pytest.raises(LLMModelNotFoundError, match="Models it offers: .*gpt-4"):
+        wrapped(fake_llm).chat(HISTORY, [SEND])
+
+
+def test_wrapped_reply_cut_by_the_window(fake_llm) -> None:
+    fake_llm.script(text(' "send_message", "params": {"inner_thoughts": "I was about to', finish_reason="length"))
+    c = wrapped(fake_llm, context_window=600)
+    with pytest.raises(ContextWindowExceededError):
+        c.chat(HISTORY, [SEND])
+    assert fake_llm.requests[-1]["body"]["max_tokens"] < 600
+
+
+def test_user_completion_settings(fake_llm) -> None:
+    from memgpt.llm.settings import settings_file
+
+    path = settings_file()
+    path.parent.mkdir(parents=True)
+    path.write_text('{"temperature": 0.1, "min_p": 0.05, "stop": ["<|eot|>"]}')
+    fake_llm.script(text('{"function": "send_message", "params": {"message": "x"}}'), send_message("y"))
+    wrapped(fake_llm).chat(HISTORY, [SEND])
+    body = fake_llm.requests[-1]["body"]
+    assert (body["temperature"], body["min_p"], body["stop"]) == (0.1, 0.05, ["<|eot|>"])
+    client(fake_llm).chat(HISTORY, [SEND])
+    body = fake_llm.requests[-1]["body"]
+    assert (body["temperature"], body["min_p"]) == (0.1, 0.05) and body["tools"]
+    path.write_text('{"temperature": 0.1,}')
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        client(fake_llm)
+    path.write_text('{"model": "other"}')
+    with pytest.raises(ConfigError, match="sets model"):
+        client(fake_llm)
+
+
+def test_unknown_wrapper_is_a_config_error(fake_llm) -> None:
+    with pytest.raises(ConfigError, match="Unknown model wrapper 'vicuna'.*chatml"):
+        wrapped(fake_llm, wrapper="vicuna")

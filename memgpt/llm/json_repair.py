@@ -1,5 +1,5 @@
 """Reading JSON that language models write: fenced, trailing commas, single quotes, raw newlines,
-chatter around the object, missing closing braces.
+unescaped quotes inside strings, Python literals, chatter around the object, missing closing braces.
 
 Each repair is tried in order of how little it changes; the first that parses wins. The original
 printed its parser failures to the user's terminal; we raise one typed error instead.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from memgpt.errors import LLMOutputParseError
@@ -64,12 +65,6 @@ def _first_object(text: str) -> str:
     return text[start:]
 
 
-def _escape_newlines_in_strings(text: str) -> str:
-    inside, _ = _scan(text)
-    escapes = {"\n": "\\n", "\t": "\\t"}
-    return "".join(escapes.get(ch, ch) if quoted else ch for ch, quoted in zip(text, inside, strict=True))
-
-
 def _close_open(text: str) -> str:
     """Close an unterminated string and any open brackets, innermost first."""
     stack: list[str] = []
@@ -85,30 +80,97 @@ def _close_open(text: str) -> str:
     return _TRAILING_COMMA.sub(r"\1", text.rstrip().rstrip(",") + closing)
 
 
-def _single_quotes(text: str) -> str:
-    """Python-style dicts: swap quote kinds where it is unambiguous."""
-    if '"' in text:
-        return text
-    return text.replace("'", '"').replace(": True", ": true").replace(": False", ": false").replace(": None", ": null")
+_JSON_ESCAPES = set('"\\/bfnrtu')
+_PY_LITERALS = {"True": "true", "False": "false", "None": "null"}
+_VALUE_START = set('"\'{[}]-0123456789')
+
+
+def _closes_string(text: str, i: int) -> bool:
+    """Whether the quote at `i` ends its string: only if what follows is JSON structure.
+
+    A quote followed by prose (`"He said "hi" to me"`) is part of the text. After a comma the next
+    thing must look like a key or a value, so `"hi", then she left` stays inside the string too.
+    """
+    j = i + 1
+    while j < len(text) and text[j] in " \t\r\n":
+        j += 1
+    if j >= len(text) or text[j] in "}]:":
+        return True
+    if text[j] != ",":
+        return False
+    j += 1
+    while j < len(text) and text[j] in " \t\r\n":
+        j += 1
+    return j >= len(text) or text[j] in _VALUE_START or text.startswith(("true", "false", "null"), j)
+
+
+def _normalise(text: str) -> str:
+    """Rewrite almost-JSON as JSON, in one pass.
+
+    Strings may be single- or double-quoted; quotes inside them that do not end them are escaped;
+    raw newlines and tabs become escapes; invalid escapes keep their backslash; Python's
+    True/False/None become JSON literals; trailing commas before a closing bracket are dropped.
+    """
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in "\"'":
+            quote, i = ch, i + 1
+            out.append('"')
+            while i < n:
+                c = text[i]
+                if c == "\\" and i + 1 < n:
+                    nxt = text[i + 1]
+                    if nxt == "'" and quote == "'":
+                        out.append("'")
+                    elif nxt in _JSON_ESCAPES:
+                        out.append(c + nxt)
+                    else:
+                        out.append("\\\\" + nxt)
+                    i += 2
+                    continue
+                if c == quote and _closes_string(text, i):
+                    i += 1
+                    break
+                out.append({'"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(c, c))
+                i += 1
+            out.append('"')
+            continue
+        if ch in "}]":
+            while out and out[-1] in (" ", "\n", "\t", "\r", ","):
+                out.pop()
+        elif ch.isalpha():
+            j = i
+            while j < n and text[j].isalnum():
+                j += 1
+            word = text[i:j]
+            out.append(_PY_LITERALS.get(word, word))
+            i = j
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
 
 
 def parse_json_object(text: str) -> dict[str, Any]:
     """The JSON object in `text`, repaired if need be; LLMOutputParseError when nothing works."""
     if text is None:
         raise LLMOutputParseError("The model returned no text where JSON was expected.", "")
-    candidates = []
-    base = _strip_fences(text.strip())
-    obj = _first_object(base)
-    for candidate in (text, base, obj):
-        candidates.append(candidate)
-    fixed = _TRAILING_COMMA.sub(r"\1", obj)
-    candidates.append(fixed)
-    newlines = _escape_newlines_in_strings(fixed)
-    candidates.append(newlines)
-    candidates.append(_single_quotes(newlines))
-    candidates.append(_close_open(newlines))
-    candidates.append(_close_open(_single_quotes(newlines)))
-    for candidate in candidates:
+
+    def candidates() -> Iterator[str]:  # least change first; each built only if the previous failed
+        yield text
+        base = _strip_fences(text.strip())
+        yield base
+        obj = _first_object(base)
+        yield obj
+        yield _TRAILING_COMMA.sub(r"\1", obj)
+        start = base.find("{")
+        normal = _first_object(_normalise(base[start:] if start >= 0 else base))
+        yield normal
+        yield _close_open(normal)
+
+    for candidate in candidates():
         try:
             value = json.loads(candidate, strict=False)
         except (json.JSONDecodeError, TypeError, ValueError):

@@ -25,6 +25,7 @@ from memgpt.errors import (
 )
 from memgpt.llm.base import DeltaCallback, FunctionSchema
 from memgpt.llm.json_repair import parse_json_object
+from memgpt.llm.settings import load_completion_settings
 from memgpt.llm.streaming import SendMessageStreamer
 from memgpt.schemas import ChatResult, Message, ToolCall, Usage, new_tool_call_id
 
@@ -104,6 +105,8 @@ class OpenAIChatClient:
         self._sleep = sleep
         self._base_delay = default_base_delay() if base_delay is None else base_delay
         self._client: Any = None
+        # the user's sampler settings (llm/settings.py), merged over ours in every request body
+        self.settings: dict[str, Any] = load_completion_settings()
 
     # -- connection -----------------------------------------------------------------------
     def client(self) -> Any:
@@ -160,7 +163,7 @@ class OpenAIChatClient:
     def _request(self, kwargs: dict[str, Any], known: set[str], on_delta: DeltaCallback | None) -> ChatResult:
         if log.isEnabledFor(logging.DEBUG):  # the dump costs ~0.5 ms at 32k: only when someone reads it
             log.debug("request to %s: %s", self.endpoint, json.dumps(kwargs, default=str)[:20000])
-        kwargs = _bypass_transform(kwargs)
+        kwargs = _bypass_transform(kwargs, self.settings)
         if self.stream and on_delta is not None:
             return self._streamed(kwargs, known, on_delta)
         return self._parse(self.client().chat.completions.create(**kwargs), known)
@@ -345,7 +348,7 @@ def _error_text(exc: Any) -> str:
         return str(exc)
 
 
-def _bypass_transform(kwargs: dict[str, Any]) -> dict[str, Any]:
+def _bypass_transform(kwargs: dict[str, Any], settings: dict[str, Any] | None = None) -> dict[str, Any]:
     """Send messages and schemas as they are, past the SDK's per-field TypedDict transform.
 
     The openai SDK walks every message through a recursive type-driven transform before sending:
@@ -356,5 +359,5 @@ def _bypass_transform(kwargs: dict[str, Any]) -> dict[str, Any]:
     out = dict(kwargs)
     extra = {key: out.pop(key) for key in ("messages", "tools", "functions") if key in out}
     out["messages"] = []
-    out["extra_body"] = {**(out.get("extra_body") or {}), **extra}
+    out["extra_body"] = {**(out.get("extra_body") or {}), **extra, **(settings or {})}
     return out

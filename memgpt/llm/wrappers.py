@@ -9,15 +9,22 @@ becomes the assistant's inner monologue.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
-from memgpt.errors import ContextWindowExceededError, LLMOutputParseError, MemGPTError
+from memgpt.errors import ConfigError, ContextWindowExceededError, LLMModelNotFoundError, LLMOutputParseError
 from memgpt.llm.base import DeltaCallback, FunctionSchema
 from memgpt.llm.json_repair import parse_json_object
 from memgpt.llm.openai_client import OpenAIChatClient
+from memgpt.llm.streaming import WrappedReplyStreamer
 from memgpt.schemas import ChatResult, Message, ToolCall, Usage
 from memgpt.tokens import count_tokens
+
+log = logging.getLogger("memgpt.llm")
+
+# The longest reply we ask for: one function call with a message fits in far less.
+MAX_COMPLETION_TOKENS = 1024
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,9 @@ INSTRUCTIONS = (
     '{"function": "<function name>", "params": {"inner_thoughts": "<your private thoughts>", ...arguments}}. '
     "Choose the most suitable function from the list below."
 )
+# For calls without functions (the summariser, message_chatgpt): models used to the JSON format keep
+# answering in it unless told not to.
+PLAIN_INSTRUCTION = "Answer in plain prose: no JSON, no function calls."
 
 
 def render_functions(functions: list[FunctionSchema]) -> str:
@@ -101,9 +111,10 @@ def render_prompt(
     parts = []
     for i, msg in enumerate(messages):
         text = msg.content or ""
-        if i == 0 and msg.role == "system" and functions:
-            text = f"{text}\n\n{INSTRUCTIONS}\n\n{render_functions(functions)}"
-        if msg.role == "assistant" and functions is not None:
+        if i == 0 and msg.role == "system":
+            extra = f"{INSTRUCTIONS}\n\n{render_functions(functions)}" if functions else PLAIN_INSTRUCTION
+            text = f"{text}\n\n{extra}"
+        if msg.role == "assistant" and functions:
             text = render_assistant(msg)
         elif msg.role == "tool":
             text = f"FUNCTION RETURN ({msg.name}): {text}"
@@ -143,6 +154,23 @@ def parse_completion(text: str, prefix: str) -> Message:
     )
 
 
+def plain_reply(text: str) -> str:
+    """A plain-text answer; when the model answered in its JSON habit anyway, the text inside it."""
+    stripped = text.strip()
+    if not stripped.startswith(("{", "`")):
+        return stripped
+    try:
+        data = parse_json_object(stripped)
+    except LLMOutputParseError:
+        return stripped
+    params = data.get("params") if isinstance(data.get("params"), dict) else data
+    for key in ("message", "summary", "content", "text", "inner_thoughts"):
+        value = params.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return stripped
+
+
 NO_HEARTBEAT_FUNCTIONS = {"send_message", "pause_heartbeats"}
 
 
@@ -170,13 +198,22 @@ def correct_heartbeat(reply: Message, history: list[Message]) -> Message:
 
 
 class WrappedCompletionClient(OpenAIChatClient):
-    """An OpenAI-compatible /v1/completions endpoint driven through a text wrapper."""
+    """A model without function calling, driven through a text wrapper.
+
+    The prompt goes to `/v1/completions` (the model continues our open assistant turn). Servers
+    without that endpoint (404) get it as one user message on `/v1/chat/completions` instead, as
+    the original's lmstudio-legacy backend did; the choice is remembered.
+    """
 
     def __init__(self, llm: Any, api_key: str | None, **kwargs: Any) -> None:
         super().__init__(llm, api_key, **kwargs)
         if llm.model_wrapper not in FORMATS:
-            raise MemGPTError(f"Unknown model wrapper {llm.model_wrapper!r}. Available: {', '.join(FORMATS)}.")
+            raise ConfigError(
+                f"Unknown model wrapper {llm.model_wrapper!r}. Available: {', '.join(FORMATS)} "
+                "(or none, for models with native function calling)."
+            )
         self.format = FORMATS[llm.model_wrapper]
+        self.api = "completions"
 
     def chat(
         self,
@@ -193,31 +230,79 @@ class WrappedCompletionClient(OpenAIChatClient):
             raise ContextWindowExceededError(
                 f"The prompt has {prompt_tokens} tokens; the context window is {self.context_window}."
             )
+        max_tokens = min(budget, MAX_COMPLETION_TOKENS)
+        request = {"max_tokens": max_tokens, "stop": list(self.format.stop), "temperature": 0.7, **self.settings}
+        stream = on_delta if self.stream and functions else None
 
         def call() -> ChatResult:
-            response = self.client().completions.create(
-                model=self.model,
-                prompt=prompt,
-                max_tokens=min(budget, 1024),
-                stop=list(self.format.stop),
-                temperature=0.7,
+            text, finish = self._complete(prompt, prefix, request, stream)
+            completion_tokens = count_tokens(text, self.model)
+            usage = Usage(
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
+                total_tokens=prompt_tokens + completion_tokens,
             )
+            if not functions:
+                return ChatResult(message=Message(role="assistant", content=plain_reply(text)), usage=usage)
+            if finish == "length" and max_tokens < MAX_COMPLETION_TOKENS:
+                # cut off by the window, not by our cap: a repaired half-reply would be a wrong call
+                raise ContextWindowExceededError(
+                    f"The model ran out of context window after {completion_tokens} tokens of its reply."
+                )
+            message = parse_completion(text, prefix)
+            return ChatResult(message=correct_heartbeat(message, messages), usage=usage, finish_reason=finish)
+
+        if self.api == "chat":
+            return self.retrying(call)
+        try:
+            return self.retrying(call)
+        except LLMModelNotFoundError as not_found:
+            self.api = "chat"
+            try:
+                result = self.retrying(call)
+            except LLMModelNotFoundError:
+                self.api = "completions"
+                raise not_found from None
+            log.info("%s has no /completions endpoint; sending wrapped prompts to /chat/completions", self.endpoint)
+            return result
+
+    def _complete(
+        self, prompt: str, prefix: str, request: dict[str, Any], on_delta: DeltaCallback | None
+    ) -> tuple[str, str | None]:
+        """The model's continuation of the prompt, and why it stopped."""
+        client = self.client()
+        body = {"model": self.model, "extra_body": request}
+        if log.isEnabledFor(logging.DEBUG):
+            shown = json.dumps({"prompt": prompt, **request})[:20000]
+            log.debug("%s request to %s: %s", self.api, self.endpoint, shown)
+        if self.api == "chat":
+            body["extra_body"] = {**request, "messages": [{"role": "user", "content": prompt}]}
+            create = client.chat.completions.create
+            body["messages"] = []
+        else:
+            create = client.completions.create
+            body["prompt"] = prompt
+        if on_delta is None:
+            response = create(**body)
             if not response.choices:
                 raise LLMOutputParseError("The model returned no completion.", "")
-            text = response.choices[0].text or ""
-            if functions:
-                message = correct_heartbeat(parse_completion(text, prefix), messages)
-            else:
-                message = Message(role="assistant", content=text.strip())
-            completion_tokens = count_tokens(text, self.model)
-            return ChatResult(
-                message=message,
-                usage=Usage(
-                    prompt_tokens=prompt_tokens,
-                    completion_tokens=completion_tokens,
-                    total_tokens=prompt_tokens + completion_tokens,
-                ),
-                finish_reason=response.choices[0].finish_reason,
-            )
-
-        return self.retrying(call)
+            choice = response.choices[0]
+            text = (choice.message.content if self.api == "chat" else choice.text) or ""
+            log.debug("response: %s", text[:20000])
+            return text, choice.finish_reason
+        streamer = WrappedReplyStreamer(prefix)
+        pieces: list[str] = []
+        finish = None
+        for chunk in create(**body, stream=True):
+            if not chunk.choices:
+                continue
+            choice = chunk.choices[0]
+            finish = choice.finish_reason or finish
+            piece = (choice.delta.content if self.api == "chat" else choice.text) or ""
+            if piece:
+                pieces.append(piece)
+                for kind, delta in streamer.feed(piece):
+                    on_delta(kind, delta)  # type: ignore[arg-type]
+        text = "".join(pieces)
+        log.debug("response: %s", text[:20000])
+        return text, finish
