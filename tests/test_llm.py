@@ -17,9 +17,10 @@ from memgpt.errors import (
     LLMOutputParseError,
 )
 from memgpt.llm import context_window_for, create_llm_client
+from memgpt.llm.formats import FORMATS
 from memgpt.llm.json_repair import parse_json_object
 from memgpt.llm.streaming import SendMessageStreamer
-from memgpt.schemas import Message
+from memgpt.schemas import Message, ToolCall
 from tests.fake_llm import CONTEXT_LENGTH_ERRORS, context_length_error, error, hang, send_message, text, tool_call
 
 SEND = {
@@ -187,6 +188,10 @@ def test_helpers() -> None:
     assert context_window_for("gpt-4-32k-0613") == 32768
     assert context_window_for("gpt-4") == 8192
     assert context_window_for("some-unknown-model") is None
+    assert context_window_for("o1-mini") == 128000 and context_window_for("text-o1x") is None
+    assert context_window_for("qwen2.5:7b") == context_window_for("Qwen/Qwen2.5-7B-Instruct") == 32768
+    assert context_window_for("NousResearch/Hermes-3-Llama-3.1-8B") == 131072  # a fine-tune names its base
+    assert context_window_for("llama-2-7b-chat.Q4_K_M.gguf") == 4096
     assert parse_json_object('{"a": 1,}') == {"a": 1}
     s = SendMessageStreamer()
     assert s.feed('{"message": "ab') == "ab"
@@ -325,3 +330,32 @@ def test_user_completion_settings(fake_llm) -> None:
 def test_unknown_wrapper_is_a_config_error(fake_llm) -> None:
     with pytest.raises(ConfigError, match="Unknown model wrapper 'vicuna'.*chatml"):
         wrapped(fake_llm, wrapper="vicuna")
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_every_wrapper_format_round_trips(fake_llm, name) -> None:
+    """Each format marks every role, leaves the assistant turn open with the JSON started, and reads the reply."""
+    fmt = FORMATS[name]
+    assert len(fmt.stop) <= 4  # OpenAI-compatible servers may refuse more stop strings
+    fake_llm.script(text(' "send_message", "params": {"inner_thoughts": "t", "message": "hi"}}'))
+    history = [
+        *HISTORY,
+        Message(role="assistant", content="thinking", tool_calls=[ToolCall(name="send_message", arguments="{}")]),
+        Message(role="tool", name="send_message", content='{"status": "OK"}'),
+    ]
+    result = wrapped(fake_llm, wrapper=name).chat(history, [SEND])
+    assert json.loads(result.message.tool_calls[0].arguments) == {"message": "hi"}
+    body = fake_llm.requests[-1]["body"]
+    prompt = body["prompt"]
+    assert prompt.endswith(fmt.open_turn + '{\n  "function":') and body["stop"] == list(fmt.stop)
+    for needle in ("You are a test.", "Available functions", "hi", '"inner_thoughts": "thinking"', "FUNCTION RETURN"):
+        assert needle in prompt
+
+
+def test_configure_refuses_an_unknown_wrapper(memgpt_home) -> None:
+    from tests.conftest import run_memgpt
+
+    result = run_memgpt(
+        "configure", "--model-endpoint-type", "vllm", "--model", "m", "--model-wrapper", "vicuna", "-y"
+    )
+    assert result.returncode == 2 and "--model-wrapper must be one of: chatml" in result.stderr

@@ -14,9 +14,10 @@ from typing import Any
 import typer
 
 from memgpt.cli.app import app
+from memgpt.llm.formats import FORMATS
 
 PROVIDERS = ["openai", "azure", "ollama", "lmstudio", "vllm", "llamacpp", "localai", "koboldcpp", "openai-compatible"]
-WRAPPERS = ["none (native function calling)", "chatml", "llama3", "airoboros"]
+WRAPPERS = ["none (native function calling)", *FORMATS]
 EMBEDDING_PROVIDERS = ["local", "openai", "openai-compatible", "azure"]
 
 
@@ -243,7 +244,7 @@ def configure(
     model: str = typer.Option(None, "--model", help="Default model name."),
     model_endpoint_type: str = typer.Option(None, "--model-endpoint-type", help=f"One of: {', '.join(PROVIDERS)}."),
     model_endpoint: str = typer.Option(None, "--model-endpoint", help="LLM endpoint URL (OpenAI-style, with /v1)."),
-    model_wrapper: str = typer.Option(None, "--model-wrapper", help="chatml, llama3, airoboros, or none."),
+    model_wrapper: str = typer.Option(None, "--model-wrapper", help=f"{', '.join(FORMATS)}, or none."),
     context_window: int = typer.Option(None, "--context-window", help="Context window in tokens."),
     embedding_endpoint_type: str = typer.Option(
         None, "--embedding-endpoint-type", help=f"One of: {', '.join(EMBEDDING_PROVIDERS)}."
@@ -274,6 +275,9 @@ def configure(
         print_error(f"--embedding-endpoint-type must be one of: {', '.join(EMBEDDING_PROVIDERS)}.")
         raise typer.Exit(2)
     wrapper = None if model_wrapper in (None, "none", "") else model_wrapper
+    if wrapper is not None and wrapper not in FORMATS:
+        print_error(f"--model-wrapper must be one of: {', '.join(FORMATS)}, or none.")
+        raise typer.Exit(2)
     flags = {
         "model": model,
         "model_endpoint_type": model_endpoint_type,

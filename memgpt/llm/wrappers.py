@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from memgpt.errors import ConfigError, ContextWindowExceededError, LLMModelNotFoundError, LLMOutputParseError
 from memgpt.llm.base import DeltaCallback, FunctionSchema
+from memgpt.llm.formats import FORMATS, ChatFormat
 from memgpt.llm.json_repair import parse_json_object
 from memgpt.llm.openai_client import OpenAIChatClient
 from memgpt.llm.streaming import WrappedReplyStreamer
@@ -26,45 +26,6 @@ log = logging.getLogger("memgpt.llm")
 # The longest reply we ask for: one function call with a message fits in far less.
 MAX_COMPLETION_TOKENS = 1024
 
-
-@dataclass(frozen=True)
-class ChatFormat:
-    """How one model family marks turns."""
-
-    name: str
-    turn: str  # format string with {role} and {text}
-    open_turn: str  # the start of an assistant turn, left open for the model
-    roles: dict[str, str]
-    stop: tuple[str, ...]
-    description: str
-
-
-FORMATS: dict[str, ChatFormat] = {
-    "chatml": ChatFormat(
-        "chatml",
-        "<|im_start|>{role}\n{text}<|im_end|>\n",
-        "<|im_start|>assistant\n",
-        {"system": "system", "user": "user", "assistant": "assistant", "tool": "user"},
-        ("<|im_end|>", "<|im_start|>"),
-        "ChatML (<|im_start|>): Qwen, Dolphin, OpenHermes, Yi and most fine-tunes of 2023-2025",
-    ),
-    "llama3": ChatFormat(
-        "llama3",
-        "<|start_header_id|>{role}<|end_header_id|>\n\n{text}<|eot_id|>",
-        "<|start_header_id|>assistant<|end_header_id|>\n\n",
-        {"system": "system", "user": "user", "assistant": "assistant", "tool": "ipython"},
-        ("<|eot_id|>", "<|start_header_id|>"),
-        "Llama 3.x instruct models",
-    ),
-    "airoboros": ChatFormat(
-        "airoboros",
-        "{role}: {text}\n",
-        "ASSISTANT:",
-        {"system": "SYSTEM", "user": "USER", "assistant": "ASSISTANT", "tool": "FUNCTION RETURN"},
-        ("\nUSER:", "\nASSISTANT:", "\nFUNCTION RETURN:"),
-        "plain USER:/ASSISTANT: format (Airoboros, Vicuna-style models)",
-    ),
-}
 
 JSON_START = '{\n  "function":'
 INSTRUCTIONS = (
@@ -118,7 +79,7 @@ def render_prompt(
             text = render_assistant(msg)
         elif msg.role == "tool":
             text = f"FUNCTION RETURN ({msg.name}): {text}"
-        parts.append(fmt.turn.format(role=fmt.roles[msg.role], text=text))
+        parts.append(fmt.render_turn(msg.role, text))
     prefix = ""
     if functions:
         prefix = JSON_START + (f' "{force_function}",' if force_function else "")
