@@ -28,3 +28,16 @@ EMBEDDING_CHUNK_SIZE = 300  # tokens
 
 # Replies the LLM may produce besides its answer: we reserve room for them in the window.
 RESERVED_COMPLETION_TOKENS = 1024
+
+# Eviction cuts the queue to this share of the room below the warning line. Each approach to the
+# limit costs two calls (the alert round and the summary); freeing ~70% buys many turns per pair,
+# close to what the original got from keeping ~25%, while the newest turns stay in view.
+EVICTION_KEEP_FRAC = 0.3
+MAX_SUMMARY_CALLS_PER_STEP = 6  # summariser calls one step may cause, whatever it has to fold
+MIN_CONVERSATION_TOKENS = 512  # the queue's room never planned below this (a few normal turns)
+
+# Bounds on the work one reply can cause.
+MAX_TOOL_CALLS_PER_REPLY = 8  # the rest are answered as Failed, with a note
+MAX_ARGUMENT_CHARS = 20_000  # arguments of one call (a core-memory block is far smaller)
+MAX_QUERY_CHARS = 1_000  # a search query longer than this is cut: no search needs more
+EMPTY_REPLY_RETRIES = 2  # an empty reply is asked for again this often, then reported
