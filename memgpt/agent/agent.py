@@ -289,6 +289,7 @@ class Agent(ContextMixin, CommandsMixin):
             reply = Message(role="assistant", content=(exc.raw or "")[:1000] or None)
             result = None
         self.state.first_reply_done = True
+        reply = bound_reply(reply)
         reply.id = None
         calls = reply.tool_calls or []
         to_store: list[Message] = [reply]
@@ -314,13 +315,8 @@ class Agent(ContextMixin, CommandsMixin):
                 for index, call in enumerate(calls):
                     if index < constants.MAX_TOOL_CALLS_PER_REPLY:
                         ok, text, heartbeat = self._dispatch(call, ctx)
-                    else:  # bounded work per reply: the rest are answered, not run
-                        ok, text, heartbeat = (
-                            False,
-                            f"Not run: at most {constants.MAX_TOOL_CALLS_PER_REPLY} function calls are run per "
-                            "reply. Call the rest in your next reply.",
-                            False,
-                        )
+                    else:  # bounded work per reply: one note stands for the calls that were not run
+                        ok, text, heartbeat = False, call.arguments, False
                     failed = failed or not ok
                     wants_heartbeat = wants_heartbeat or heartbeat
                     to_store.append(events.function_result(call.id, call.name, ok, text))
@@ -405,10 +401,10 @@ class Agent(ContextMixin, CommandsMixin):
         spec = self.functions.get(call.name)
         if spec is None:
             return False, f"No function named {call.name!r}. Available: {', '.join(self.functions)}.", False
-        if len(call.arguments) > constants.MAX_ARGUMENT_CHARS:
+        if call.arguments.startswith('{"_too_long": '):  # shortened by bound_reply
             return (
                 False,
-                f"The arguments of {call.name} are {len(call.arguments)} characters; at most "
+                f"The arguments of {call.name} were {json.loads(call.arguments)['_too_long']}; at most "
                 f"{constants.MAX_ARGUMENT_CHARS} are accepted. Send less at a time.",
                 False,
             )
@@ -590,6 +586,36 @@ def _under_lock(storage: Storage, name: str, build: Callable[[Callable[[], None]
     except BaseException:
         release()
         raise
+
+
+def bound_reply(reply: Message) -> Message:
+    """The reply as it will be stored and run: at most MAX_TOOL_CALLS_PER_REPLY calls (one more stands
+    for the rest, answered as Failed with a note), and arguments over MAX_ARGUMENT_CHARS shortened so
+    the context never carries them (they are refused anyway)."""
+    calls = reply.tool_calls or []
+    cap = constants.MAX_TOOL_CALLS_PER_REPLY
+    if len(calls) <= cap and all(len(c.arguments) <= constants.MAX_ARGUMENT_CHARS for c in calls):
+        return reply
+    bounded = []
+    for call in calls[:cap]:
+        if len(call.arguments) > constants.MAX_ARGUMENT_CHARS:
+            head = call.arguments[:200]
+            call = call.model_copy(
+                update={"arguments": json.dumps({"_too_long": f"{len(call.arguments)} characters", "start": head})}
+            )
+        bounded.append(call)
+    if len(calls) > cap:
+        bounded.append(
+            ToolCall(
+                id=calls[cap].id,
+                name=calls[cap].name,
+                arguments=(
+                    f"Not run: this and {len(calls) - cap - 1} more calls. At most {cap} function calls are run "
+                    "per reply; call the rest in your next replies."
+                ),
+            )
+        )
+    return reply.model_copy(update={"tool_calls": bounded})
 
 
 def _heartbeat_reason(message: Message) -> str | None:
