@@ -311,3 +311,34 @@ def test_version_is_ours_and_a_clone_installs_this_project(tmp_path) -> None:
         [sys.executable, "-m", "memgpt", "version"], env=env, capture_output=True, text=True, cwd=tmp_path
     )
     assert version.stdout.strip() == memgpt.__version__
+
+
+def test_docs_map_the_old_names() -> None:
+    doc = (REPO_ROOT / "docs" / "autogen.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## Coming from MemGPT 0.1/0.2") :]
+    for name in (
+        "use_preset",
+        "DEFAULT_PRESET",
+        "InMemoryStateManager()",
+        "InMemoryStateManagerWithPreloadedArchivalMemory",
+        "InMemoryStateManagerWithEmbeddings",
+        "InMemoryStateManagerWithFaiss",
+        "get_persona_text",
+        "get_human_text",
+        "memgpt.system",
+        "memgpt.utils",
+        "memgpt.constants",
+        "MemGPTAgent",
+        "create_memgpt_autogen_agent_from_config",
+        "create_autogen_memgpt_agent",
+        "AutoGenInterface",
+        "api_base",
+        "open_ai",
+        "translate_llm_config",
+        "examples/autogen_tutorial_0_1.py",
+    ):
+        assert name in section, name
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert "python3 -m venv .venv && . .venv/bin/activate" in readme
+    assert "pip install . && memgpt run" in readme and "pip install -e '.[dev]'" in readme  # the two commands
+    assert "pip install 'pymemgpt" not in readme + doc  # that would fetch upstream from the index

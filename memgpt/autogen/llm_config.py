@@ -122,12 +122,13 @@ def autogen_refusal(llm_config: dict[str, Any]) -> str | None:
     return None
 
 
-def adopt_legacy_llm_config(llm_config: Any, model: str | None = None) -> None:
+def adopt_legacy_llm_config(llm_config: Any, model: str | None = None, stacklevel: int = 3) -> None:
     """Upgrade a pyautogen-era llm_config in place, so the same dict also works for GroupChatManager.
 
     Only renames (api_type "open_ai", api_base, a missing model): nothing the user wrote is lost.
     MemGPT 0.2-style dicts are left alone (they were never valid for autogen's agents; pass
-    `translate_llm_config(...)` to those). Warns with what changed, or with autogen's refusal and the fix.
+    `translate_llm_config(...)` to those). Warns with what changed, or with autogen's refusal and the fix
+    (`stacklevel` makes the warning point at the user's line).
     """
     entries = _entries(llm_config)
     if not entries or any(_is_memgpt_style(e) for e in entries):
@@ -147,7 +148,7 @@ def adopt_legacy_llm_config(llm_config: Any, model: str | None = None) -> None:
             + "), so the same dict now also works for GroupChatManager and other agents. Write it that way to "
             'silence this warning: {"config_list": [{"model": ..., "base_url": ..., "api_key": ...}]}.',
             LegacyLLMConfigWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
     else:
         warnings.warn(
@@ -155,7 +156,7 @@ def adopt_legacy_llm_config(llm_config: Any, model: str | None = None) -> None:
             'Fix: give each config_list entry "model", "base_url" and "api_key" (api_type "openai" or "azure" '
             'with "api_version"), or pass memgpt.autogen.llm_config.translate_llm_config(llm_config) to autogen.',
             LegacyLLMConfigWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
 
 

@@ -126,7 +126,8 @@ def _config_from(agent_config: Any, model: str | None) -> tuple[MemGPTConfig, Cr
         from memgpt.autogen.llm_config import adopt_legacy_llm_config, llm_from_autogen
 
         llm, creds, _extras = llm_from_autogen(agent_config, config.llm)
-        adopt_legacy_llm_config(agent_config, model)  # after reading it: GroupChatManager may get the same dict
+        # after reading it: the script may hand the same dict to GroupChatManager
+        adopt_legacy_llm_config(agent_config, model, stacklevel=4)
         return config.model_copy(update={"llm": llm}), creds
     raise TypeError(
         "agent_config must be None, an llm_config dict, a MemGPTConfig or an LLMConfig, "
