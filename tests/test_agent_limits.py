@@ -24,6 +24,19 @@ def _sent_tokens(body: dict) -> int:
     return count_tokens(json.dumps(body["messages"])) + count_tokens(json.dumps(body.get("tools") or []))
 
 
+def _script_chat(fake_llm, *replies: Reply) -> None:
+    """Replies for the agent's own calls in order; summariser calls (no tools) get a summary. A summary
+    can run before any step, so a plain script would hand it the next scripted reply."""
+    queue = list(replies)
+
+    def reply(request: dict) -> Reply:
+        if not request["body"].get("tools"):
+            return text("We talked about many things.")
+        return queue.pop(0) if queue else send_message("Sure.")
+
+    fake_llm.default = reply
+
+
 def _answer(request: dict) -> Reply:
     """A model that summarises when asked to and otherwise answers the user briefly."""
     if not request["body"].get("tools"):
@@ -155,8 +168,8 @@ def test_a_requested_heartbeat_is_never_replaced_by_the_memory_alert(make_agent,
     fake_llm.default = send_message("ok " + "fine " * 40)
     while agent._prompt_tokens() < 0.72 * agent.window:
         agent.user_message("chatter " * 60, verify=False)
-    fake_llm.default = None
-    fake_llm.script(
+    _script_chat(
+        fake_llm,
         tool_call("archival_memory_search", {"query": "chatter " * 100, "request_heartbeat": True}),
         send_message("Here is what I found."),
         send_message("(saved what matters)"),
