@@ -11,6 +11,7 @@ unfinished step is not.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import typer
@@ -88,6 +89,11 @@ def server(
             lifespan="on",
         )
     )
+    # uvicorn restores the handlers it found and re-raises the signal after its graceful shutdown;
+    # handlers that only note it let us finish ours (report, then exit 0) instead of dying mid-way.
+    stopped_by: list[int] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: stopped_by.append(signum))
     uv.run()
     state = getattr(getattr(asgi, "app", None), "state", None)
     stuck = getattr(getattr(state, "memgpt", None), "stuck", [])
