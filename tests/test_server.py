@@ -9,8 +9,10 @@ from tests.fake_llm import echo_user
 from tests.test_server_support import serve_fixture  # noqa: F401  (the `serve` fixture)
 
 
-def test_openai_sdk_chats_with_an_agent_plain_and_streamed(serve, fake_llm) -> None:
+def test_openai_sdk_chats_with_an_agent_plain_and_streamed(serve, configured, fake_llm) -> None:
     fake_llm.default = echo_user()
+    configured.llm.stream = True  # the agent's model streams too: its deltas become the chunks
+    configured.save()
     server = serve()
     with server.http() as http:
         created = http.post("/api/agents", json={"name": "alice"})
@@ -37,8 +39,9 @@ def test_openai_sdk_chats_with_an_agent_plain_and_streamed(serve, fake_llm) -> N
         model="memgpt/alice", messages=[{"role": "user", "content": "and streamed"}], stream=True
     )
     chunks = list(stream)
-    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-    assert text == "You said: and streamed"
+    pieces = [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
+    assert "".join(pieces) == "You said: and streamed"
+    assert len(pieces) > 1  # streamed as the model produced it, not in one piece at the end
     assert chunks[-1].choices[0].finish_reason == "stop"
 
     # Asked for, the inner thoughts come as extension chunks, never as content.
