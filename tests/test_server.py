@@ -30,6 +30,8 @@ def test_openai_sdk_chats_with_an_agent_plain_and_streamed(serve, configured, fa
         ],
     )
     assert reply.choices[0].message.content == "You said: hello there"
+    sent_to_llm = json.dumps(fake_llm.chat_requests())
+    assert "an older message" not in sent_to_llm and "ignored: the agent" not in sent_to_llm
     events = reply.model_extra["memgpt_events"]
     assert [e["kind"] for e in events][:2] == ["user_message", "inner_thought"]
     assert "I should answer." not in reply.choices[0].message.content
@@ -59,6 +61,10 @@ def test_openai_sdk_chats_with_an_agent_plain_and_streamed(serve, configured, fa
     import openai
     import pytest
 
+    with pytest.raises(openai.BadRequestError, match="newest user message is empty"):
+        client.chat.completions.create(
+            model="alice", messages=[{"role": "user", "content": "said before"}, {"role": "user", "content": ""}]
+        )
     with pytest.raises(openai.NotFoundError, match="No agent named 'nobody'"):
         client.chat.completions.create(model="nobody", messages=[{"role": "user", "content": "hi"}])
 

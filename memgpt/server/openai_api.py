@@ -33,12 +33,15 @@ def agent_name(model: str) -> str:
 
 
 def _turn_text(body: models.ChatCompletionRequest) -> tuple[str, str | None]:
+    """The newest user message. An empty one is an error, not a reason to resend an older one
+    (that would give the agent the same turn twice)."""
     for message in reversed(body.messages):
         if message.role == "user":
             text = message.text().strip()
-            if text:
-                return text, message.name or body.user
-    raise MemGPTError("The request has no user message with text: the newest user message is the agent's turn.")
+            if not text:
+                raise MemGPTError("The newest user message is empty; it would be the agent's turn.")
+            return text, message.name or body.user
+    raise MemGPTError("The request has no user message: the newest user message is the agent's turn.")
 
 
 @router.get("/models", response_model=models.ModelList)
