@@ -138,3 +138,30 @@ def test_sigterm_when_idle_saves_and_releases_every_agent(serve, fake_llm) -> No
     result = run_memgpt("run", "--agent", "gina", "--first", input="/memory\n", timeout=60)
     assert result.returncode == 0, result.stderr  # the lock is free again
     assert "recall memory: 7 messages" in result.stdout  # the served turn is all there
+
+
+def test_a_client_leaving_mid_step_leaves_no_half_step(serve, fake_llm) -> None:
+    from tests.fake_llm import tool_call
+
+    fake_llm.default = echo_user()
+    server = serve()
+    with server.http() as http:
+        assert http.post("/api/agents", json={"name": "hana"}).status_code == 201
+        assert http.post("/api/agents/hana/messages", json={"message": "warm up"}).status_code == 200
+        calls = len(fake_llm.chat_requests())
+        fake_llm.script(tool_call("send_message", {"message": "a late reply"}, content="Slowly.", delay=1.0))
+        with http.stream("POST", "/api/agents/hana/messages", json={"message": "are you there?", "stream": True}) as r:
+            first = next(r.iter_lines())
+            assert first == "event: user_message"
+        # The client has gone; the step still completes and is stored whole.
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            tail = http.get("/api/agents/hana/history", params={"limit": 3}).json()
+            if any(c["arguments"].find("a late reply") >= 0 for m in tail for c in m.get("tool_calls") or []):
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the abandoned step never completed")
+        assert len(fake_llm.chat_requests()) == calls + 1
+        assert tail[-1]["role"] == "tool" and tail[-2]["role"] == "assistant"
+        assert http.post("/api/agents/hana/messages", json={"message": "next"}).json()["messages"] == ["You said: next"]
