@@ -59,7 +59,7 @@ def test_no_auth_on_loopback_answers_loopback_hosts_only(serve, fake_llm) -> Non
         assert rebound.status_code == 403  # DNS rebinding: a hostile name resolving to 127.0.0.1
 
 
-def test_a_served_agent_is_locked_against_memgpt_run_and_back(serve, fake_llm) -> None:
+def test_a_served_agent_is_locked_against_memgpt_run_and_released_at_sigterm(serve, fake_llm) -> None:
     fake_llm.default = echo_user()
     server = serve()
     with server.http() as http:
@@ -81,6 +81,14 @@ def test_a_served_agent_is_locked_against_memgpt_run_and_back(serve, fake_llm) -
             assert "already running" in refused.json()["detail"]
         works = http.post("/api/agents/erin/messages", json={"message": "hi"})  # free again: served now
         assert works.json()["messages"] == ["You said: hi"]
+
+    # SIGTERM when idle: every agent saved, every lock released.
+    assert server.stop() == 0
+    assert "memgpt server stopped." in server.output()
+    for name in ("carol", "erin"):
+        result = run_memgpt("run", "--agent", name, "--first", input="/memory\n", timeout=60)
+        assert result.returncode == 0, result.stderr
+    assert "recall memory: 8 messages" in result.stdout  # created 3, served login + turn 4, this login 1
 
 
 def test_sigterm_mid_step_loses_nothing_that_was_shown(serve, fake_llm) -> None:
@@ -125,19 +133,6 @@ def test_sigterm_mid_step_loses_nothing_that_was_shown(serve, fake_llm) -> None:
         assert any("You said: first words" in call["arguments"] for m in replies for call in m["tool_calls"] or [])
         after = http.post("/api/agents/frank/messages", json={"message": "third"}).json()
         assert after["messages"] == ["You said: third"]
-
-
-def test_sigterm_when_idle_saves_and_releases_every_agent(serve, fake_llm) -> None:
-    fake_llm.default = echo_user()
-    server = serve()
-    with server.http() as http:
-        assert http.post("/api/agents", json={"name": "gina"}).status_code == 201
-        assert http.post("/api/agents/gina/messages", json={"message": "remember me"}).status_code == 200
-    assert server.stop() == 0
-    assert "memgpt server stopped." in server.output()
-    result = run_memgpt("run", "--agent", "gina", "--first", input="/memory\n", timeout=60)
-    assert result.returncode == 0, result.stderr  # the lock is free again
-    assert "recall memory: 7 messages" in result.stdout  # the served turn is all there
 
 
 def test_a_client_leaving_mid_step_leaves_no_half_step(serve, fake_llm) -> None:

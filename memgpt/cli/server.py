@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
+from typing import Any
 
 import typer
 
@@ -65,6 +67,13 @@ def server(
     asgi = create_app(config, token=None if no_auth else token, grace=grace)
 
     class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            state = getattr(getattr(asgi, "app", None), "state", None)
+            served = getattr(state, "memgpt", None)
+            if served is not None and served.stop_requested_at is None:
+                served.stop_requested_at = time.monotonic()  # --grace counts from here
+            super().handle_exit(sig, frame)
+
         async def startup(self, sockets: list | None = None) -> None:
             await super().startup(sockets)
             if self.should_exit:

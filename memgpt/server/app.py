@@ -40,7 +40,16 @@ class ServerState:
         self.storage = storage
         self.pool = AgentPool(config, storage)
         self.grace = grace
+        self.stop_requested_at: float | None = None  # set by the CLI when SIGTERM arrives
         self.stuck: list[str] = []
+
+    def remaining_grace(self) -> float:
+        """What is left of the grace period: it counts from the signal, not from the lifespan's end."""
+        import time
+
+        if self.stop_requested_at is None:
+            return self.grace
+        return max(0.2, self.grace - (time.monotonic() - self.stop_requested_at))
 
 
 def status_for(exc: BaseException) -> tuple[int, str]:
@@ -80,7 +89,7 @@ def create_app(config: Any, *, token: str | None, grace: float = 10.0, storage: 
             yield
         finally:
             state: ServerState = app.state.memgpt
-            state.stuck = state.pool.shutdown(grace)
+            state.stuck = state.pool.shutdown(state.remaining_grace())
             if state.stuck:
                 log.warning("agents still in a step at shutdown (their user messages are saved): %s", state.stuck)
             elif storage is None:
