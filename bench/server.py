@@ -2,7 +2,8 @@
 
 Three phases, all against the same scripted fake (tests.fake_llm, echo replies, no delay):
 
-1. in-process: `Agent.user_message` called directly, T turns (the baseline);
+1. in-process: `Agent.user_message` called directly, T turns (the baseline; run in a child
+   process, as the server's agents are, so both share the CPU with the fake LLM the same way);
 2. one client, T turns over HTTP (`POST /v1/chat/completions` through a real `memgpt server`
    subprocess): per-turn latency, and its overhead over (1) at p50 and p99;
 3. N clients over M agents (client i talks to agent i % M), T turns each, all at once:
@@ -54,6 +55,21 @@ def _config(url: str) -> Any:
             max_retries=0,
         )
     )
+
+
+def _in_process_child(turns: int) -> list[float]:
+    """The baseline in its own process, like the server: the fake LLM (in this process) then costs
+    both paths the same, instead of competing with the in-process agent for one GIL."""
+    out = subprocess.run(
+        python_cmd("-m", "bench.server", "--baseline-child", str(turns)),
+        env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def _in_process(config: Any, turns: int) -> list[float]:
@@ -161,7 +177,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--clients", type=int, default=None)
     parser.add_argument("--agents", type=int, default=None)
     parser.add_argument("--turns", type=int, default=None)
+    parser.add_argument("--baseline-child", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.baseline_child is not None:
+        from memgpt.config import MemGPTConfig
+
+        print(json.dumps(_in_process(MemGPTConfig.load(), args.baseline_child)))
+        return {}
     clients = args.clients or (4 if args.quick else 16)
     n_agents = args.agents or (2 if args.quick else 4)
     turns = args.turns or (5 if args.quick else 50)
@@ -177,7 +199,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             config = _config(fake.url)
             config.save()
             Credentials(openai_key="sk-bench").save()
-            local = _in_process(config, turns)
+            local = _in_process_child(turns)
             server = _Server()
             try:
                 with _client(server.url) as http:
