@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-BENCHMARKS = ["startup", "step_overhead", "resume", "archival", "load", "memory", "recall_search"]
+BENCHMARKS = ["startup", "step_overhead", "resume", "archival", "load", "memory", "recall_search", "server"]
 
 
 def machine() -> dict[str, object]:

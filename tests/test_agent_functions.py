@@ -436,7 +436,7 @@ def test_user_function_overrides_the_shipped_one_by_name(memgpt_home) -> None:
     folder = memgpt_home / "functions"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "mine.py").write_text(
-        'def pause_heartbeats(self, minutes: int) -> str:\n'
+        "def pause_heartbeats(self, minutes: int) -> str:\n"
         '    """Never pause: this user prefers an always-on agent.\n\n'
         '    Args:\n        minutes: Ignored.\n    """\n'
         '    return "not pausing"\n'

@@ -355,7 +355,5 @@ def test_every_wrapper_format_round_trips(fake_llm, name) -> None:
 def test_configure_refuses_an_unknown_wrapper(memgpt_home) -> None:
     from tests.conftest import run_memgpt
 
-    result = run_memgpt(
-        "configure", "--model-endpoint-type", "vllm", "--model", "m", "--model-wrapper", "vicuna", "-y"
-    )
+    result = run_memgpt("configure", "--model-endpoint-type", "vllm", "--model", "m", "--model-wrapper", "vicuna", "-y")
     assert result.returncode == 2 and "--model-wrapper must be one of: chatml" in result.stderr

@@ -196,8 +196,9 @@ def test_reembed_moves_an_agent_to_another_model(storage) -> None:
 def test_configured_storage_paths_are_used(tmp_path) -> None:
     from memgpt.config import MemGPTConfig, StorageConfig
 
-    config = MemGPTConfig(storage=StorageConfig(recall_storage_path=str(tmp_path / "db"),
-                                                archival_storage_path=str(tmp_path / "idx")))
+    config = MemGPTConfig(
+        storage=StorageConfig(recall_storage_path=str(tmp_path / "db"), archival_storage_path=str(tmp_path / "idx"))
+    )
     with open_storage(config) as storage:
         storage.archival("a9", create_embedder(EmbeddingConfig())).insert(["a fact worth keeping"])
     assert (tmp_path / "db" / "memgpt.db").exists()
