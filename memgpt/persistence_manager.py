@@ -64,7 +64,7 @@ class InMemoryStateManager:
         if not items:
             return 0
         added = self.archival_memory.insert([t for t, _ in items], [m for _, m in items])
-        agent._archival_count = None  # the agent caches its archival count for the memory section
+        agent.refresh_counts()  # the agent caches its archival count for the memory status
         agent.save()
         return len(added)
 

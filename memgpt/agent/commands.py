@@ -120,6 +120,13 @@ class CommandsMixin:
             "in_context": len(self._context),
         }
 
+    def refresh_counts(self) -> None:
+        """Forget cached counts and search pages after storage was written from outside the step loop
+        (the server's REST inserts, a 0.1-era preloaded archive), so the model sees true numbers."""
+        self._archival_count = None
+        self._recall_count = self.storage.recall.count(self.name)
+        self._search_cache.clear()  # type: ignore[attr-defined]
+
     def attach_source(self, source: str) -> int:
         added = self.storage.sources.attach(source, self._archival(), self.name)  # type: ignore[attr-defined]
         if source not in self.state.data_sources:

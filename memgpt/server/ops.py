@@ -79,13 +79,8 @@ def archival_insert(agent: Any, text: str, metadata: dict[str, Any] | None) -> m
 
 
 def _archival_changed(agent: Any) -> None:
-    """NOT public Agent API: the agent caches its archival count (shown in its system message) and
-    its search pages; an insert from outside must drop both. Asked the lead for a public method."""
-    if hasattr(agent, "_archival_count"):
-        agent._archival_count = None
-    cache = getattr(agent, "_search_cache", None)
-    if cache is not None:
-        cache.clear()
+    """The agent caches its archival count (shown to the model) and its search pages."""
+    agent.refresh_counts()
 
 
 def archival_search(agent: Any, query: str, top_k: int) -> list[models.Passage]:
