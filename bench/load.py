@@ -1,8 +1,12 @@
-"""`memgpt load` throughput with the offline local embedder.
+"""`memgpt load` throughput with the offline local embedder, and with a slow remote one.
 
 Generated prose files are loaded into a fresh data source. The baseline, measured in the same
 run, is reading and chunking alone (no embedding, no storage), so the ratio shows what embedding
 and the SQLite/FAISS writes add.
+
+Second part: 1,000 one-passage files (100 with --quick) through an embedder that costs 50 ms per
+request (a remote API's round trip, injected), once with one request per document (what memgpt did
+before; the baseline) and once batched across documents as `memgpt load` does now.
 
 Usage: python -m bench.load [--quick]
 """
@@ -60,6 +64,42 @@ def _write_corpus(folder: Path, files: int, kb: int) -> int:
     return total
 
 
+class SlowRequests:
+    """An embedder whose every request costs `latency` seconds, `batch_size` texts at most per request."""
+
+    def __init__(self, inner: Any, latency: float, batch_size: int) -> None:
+        self.inner, self.latency, self.batch_size = inner, latency, batch_size
+        self.model_id, self.dim = inner.model_id, inner.dim
+        self.requests = 0
+
+    def embed(self, texts: list[str]) -> Any:
+        requests = -(-len(texts) // self.batch_size)
+        self.requests += requests
+        time.sleep(self.latency * requests)
+        return self.inner.embed(texts)
+
+
+def _latency_case(home: str, files: int, embedder: Any) -> dict[str, Any]:
+    from memgpt.config import MemGPTConfig
+    from memgpt.loaders import Document, load_documents
+    from memgpt.storage import open_storage
+
+    folder = Path(home) / "small"
+    folder.mkdir()
+    for i in range(files):
+        (folder / f"note{i:04}.txt").write_text(f"Note {i}: the {WORDS[i % len(WORDS)]} by the {WORDS[i % 7]}.")
+    docs = [Document(name=str(p), read=p.read_bytes) for p in sorted(folder.iterdir())]
+    out = {}
+    config = MemGPTConfig()
+    with open_storage(config) as storage:
+        for label, batch in (("one request per document (before)", 1), ("batched across documents", 256)):
+            # batch_size 1: the loader embeds each document on its own, as it did before (one request each)
+            slow = SlowRequests(embedder, 0.05, batch)
+            stats = load_documents(storage, slow, f"slow{batch}", docs, config.embedding.embedding_chunk_size)
+            out[label] = {"seconds": stats.seconds, "requests": slow.requests, "passages": stats.passages}
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
@@ -87,6 +127,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         with open_storage(config) as storage:
             docs = [Document(name=str(p), read=p.read_bytes) for p in paths]
             stats = load_documents(storage, embedder, "bench", docs, config.embedding.embedding_chunk_size)
+        latency = _latency_case(home, 100 if args.quick else 1000, embedder)
     mb = size / 1e6
     results = {
         "files": files,
@@ -118,6 +159,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 f"{results['ratio_to_chunking']:.1f}x",
             ],
         ],
+    )
+    base = latency["one request per document (before)"]["seconds"]
+    results["latency_50ms"] = latency
+    print_table(
+        f"memgpt load: {latency['batched across documents']['passages']} one-passage files, 50 ms per request",
+        ["path", "seconds", "requests", "vs before"],
+        [[label, f"{r['seconds']:.2f}", r["requests"], f"{r['seconds'] / base:.3f}x"] for label, r in latency.items()],
     )
     return results
 

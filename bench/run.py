@@ -14,7 +14,17 @@ import sys
 import time
 from pathlib import Path
 
-BENCHMARKS = ["startup", "step_overhead", "resume", "archival", "load", "memory", "recall_search", "server"]
+BENCHMARKS = [
+    "startup",
+    "step_overhead",
+    "resume",
+    "archival",
+    "load",
+    "memory",
+    "recall_search",
+    "long_session",
+    "server",
+]
 
 
 def machine() -> dict[str, object]:

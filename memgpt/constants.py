@@ -30,9 +30,9 @@ EMBEDDING_CHUNK_SIZE = 300  # tokens
 RESERVED_COMPLETION_TOKENS = 1024
 
 # Eviction cuts the queue to this share of the room below the warning line. Each approach to the
-# limit costs two calls (the alert round and the summary); freeing ~70% buys many turns per pair,
+# limit costs two calls (the alert round and the summary); freeing ~80% buys many turns per pair,
 # close to what the original got from keeping ~25%, while the newest turns stay in view.
-EVICTION_KEEP_FRAC = 0.3
+EVICTION_KEEP_FRAC = 0.2
 MAX_SUMMARY_CALLS_PER_STEP = 6  # summariser calls one step may cause, whatever it has to fold
 MIN_CONVERSATION_TOKENS = 512  # the queue's room never planned below this (a few normal turns)
 

@@ -73,10 +73,13 @@ class PassageStore:
     ) -> list[int]:
         """Store passages (skipping texts this owner already has); returns the ids of new ones."""
         embedder = self._require_embedder()
-        texts = [t for t in texts if t and t.strip()]
+        metas = list(metadata) if isinstance(metadata, Sequence) else [metadata or {}] * len(texts)
+        keep = [i for i, t in enumerate(texts) if t and t.strip()]  # texts, metadata and vectors stay aligned
+        if len(keep) < len(texts):
+            texts, metas = [texts[i] for i in keep], [metas[i] for i in keep]
+            vectors = vectors[keep] if vectors is not None else None
         if not texts:
             return []
-        metas = list(metadata) if isinstance(metadata, Sequence) else [metadata or {}] * len(texts)
         if vectors is None:
             vectors = embedder.embed(list(texts))
         index = self.index()

@@ -1,0 +1,157 @@
+"""LLM calls per user turn over a long session: chat steps, memory alerts and summaries.
+
+A scripted companion model (an instant fake server on 127.0.0.1) answers ≥1,000 user turns of
+varied length at an 8k window. Every call is classified by what it answers: a user message, a
+heartbeat, the memory-pressure alert, or a summary (no functions). Each extra kind of call is seconds
+and money with a real model; the original MemGPT needed 1.15 calls per user turn on this kind of
+session. Also checked: no alert is ever sent while a heartbeat the model asked for is pending.
+
+Usage: python -m bench.long_session [--quick] [--turns N] [--window N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from typing import Any
+
+from bench.common import REPO_ROOT, print_table
+
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+ORIGINAL_CALLS_PER_TURN = 1.15  # pymemgpt 0.2.11 on the same kind of session (measured, see docs)
+SENTENCES = [
+    "I went for a run along the river this morning.",
+    "Work was hectic, three meetings back to back.",
+    "My sister called about the holiday plans.",
+    "I tried a new pasta recipe with lemon and basil.",
+    "The cat knocked a plant off the windowsill again.",
+    "I'm reading a novel about a lighthouse keeper.",
+    "We might adopt a second dog next spring.",
+    "My knee hurts a little after the hike.",
+]
+
+
+def _event_type(body: dict[str, Any]) -> str:
+    if not body.get("tools"):
+        return "summary"
+    for message in reversed(body["messages"]):
+        if message["role"] == "user":
+            try:
+                return json.loads(message["content"]).get("type", "user_message")
+            except (TypeError, ValueError):
+                return "user_message"
+    return "other"
+
+
+def _companion(rng: random.Random):
+    """Answers like a chatty companion: replies to the user, saves a note when alerted, sometimes
+    searches archival memory first (asking for a heartbeat to report what it found)."""
+    from tests.fake_llm import send_message, text, tool_call
+
+    def reply(request: dict[str, Any]) -> Any:
+        kind = _event_type(request["body"])
+        if kind == "summary":
+            return text("I learned about their runs, work, family, cooking, pets and books.")
+        if kind == "system_alert":
+            return tool_call(
+                "archival_memory_insert", {"content": "They run, cook and read; a second dog next spring."}
+            )
+        if kind == "user_message" and rng.random() < 0.1:
+            return tool_call("archival_memory_search", {"query": "dog", "request_heartbeat": True})
+        words = " ".join(rng.choice(SENTENCES) for _ in range(rng.randint(1, 3)))
+        return send_message(f"That sounds like a full day. {words}", thought="Keep it warm and short.")
+
+    return reply
+
+
+def run(turns: int, window: int, seed: int = 7) -> dict[str, Any]:
+    from memgpt.agent import Agent
+    from memgpt.config import LLMConfig, MemGPTConfig
+    from memgpt.interface import RecordingInterface
+    from memgpt.storage import open_storage
+    from tests.fake_llm import FakeLLMServer
+
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory() as home, FakeLLMServer() as fake:
+        os.environ["MEMGPT_HOME"] = home
+        fake.default = _companion(rng)
+        config = MemGPTConfig(
+            llm=LLMConfig(
+                model="gpt-4",
+                model_endpoint_type="openai-compatible",
+                model_endpoint=fake.url,
+                context_window=window,
+                max_retries=0,
+            )
+        )
+        interface = RecordingInterface()
+        storage = open_storage(config)
+        agent = Agent.create(name="long", config=config, storage=storage, interface=interface)
+        calls: Counter[str] = Counter()
+        started = time.perf_counter()
+        for turn in range(turns):
+            said = " ".join(rng.choice(SENTENCES) for _ in range(rng.randint(1, 4)))
+            agent.user_message(f"(turn {turn}) {said}", verify=False)
+            calls.update(_event_type(body) for body in fake.chat_requests())
+            fake.requests.clear()  # memory stays flat over thousands of turns
+        elapsed = time.perf_counter() - started
+        agent.close()
+        storage.close()
+    replaced = 0
+    pending_heartbeat = False
+    for event in interface.events:  # an alert while a requested heartbeat is owed would be "instead of"
+        if event.kind == "heartbeat":
+            pending_heartbeat = True
+        elif event.kind == "memory_warning" and pending_heartbeat:
+            replaced += 1
+        elif event.kind in ("inner_thought", "assistant_message", "function_call"):
+            pending_heartbeat = False
+    total_calls = sum(calls.values())
+    return {
+        "turns": turns,
+        "window": window,
+        "llm_calls": total_calls,
+        "calls_per_turn": total_calls / turns,
+        "user_message_calls": calls["user_message"],
+        "heartbeat_calls": calls["heartbeat"],
+        "alert_rounds": calls["system_alert"],
+        "summaries": calls["summary"],
+        "alerts_replacing_a_heartbeat": replaced,
+        "seconds": elapsed,
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--turns", type=int)
+    parser.add_argument("--window", type=int, default=8192)
+    args = parser.parse_args(argv)
+    turns = args.turns or (150 if args.quick else 1200)
+    result = run(turns, args.window)
+    print_table(
+        f"Long session: {result['turns']} user turns at a {result['window']}-token window (instant fake LLM)",
+        ["measure", "memgpt", "original"],
+        [
+            ["LLM calls per user turn", f"{result['calls_per_turn']:.3f}", f"{ORIGINAL_CALLS_PER_TURN:.2f}"],
+            ["calls answering a user message", result["user_message_calls"], "-"],
+            ["calls after a heartbeat", result["heartbeat_calls"], "-"],
+            ["memory-alert rounds", result["alert_rounds"], "-"],
+            ["summariser calls", result["summaries"], "-"],
+            ["alerts sent instead of a requested heartbeat", result["alerts_replacing_a_heartbeat"], "(bug 13)"],
+            ["wall time", f"{result['seconds']:.1f} s", "-"],
+        ],
+    )
+    return result
+
+
+if __name__ == "__main__":
+    main()
