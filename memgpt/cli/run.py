@@ -95,7 +95,7 @@ def run(
     finally:
         storage.close()
     if session.failed and not interactive:
-        status.print(f"{session.failed} turn(s) failed.", style="red", markup=False)
+        err_console().print(f"{session.failed} turn(s) failed.", style="red", markup=False)
         raise typer.Exit(1)
 
 
