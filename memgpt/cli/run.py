@@ -100,12 +100,13 @@ def run(
 
 
 def _session(agent: Any, interface: Any, interactive: bool, persisted: dict[str, Any] | None) -> Any:
-    from memgpt.cli.output import console
+    from memgpt.cli.output import console, err_console
+    from memgpt.cli.render import JsonLinesInterface
     from memgpt.cli.slash import Session
 
-    return Session(
-        agent=agent, console=console(), interface=interface, interactive=interactive, persisted_llm=persisted
-    )
+    # with --json, stdout is JSON only: what slash commands print for people goes to stderr
+    out = err_console() if isinstance(interface, JsonLinesInterface) else console()
+    return Session(agent=agent, console=out, interface=interface, interactive=interactive, persisted_llm=persisted)
 
 
 def _new_name(storage: Any) -> str:

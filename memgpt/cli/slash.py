@@ -266,7 +266,7 @@ def _help(session: Session, arg: str) -> None:
         session.console.print(f"{escape(cmd.usage)}{also}: {escape(cmd.help)}", markup=True)
         session.console.print("<text> is required, [n] optional.", style="dim")
         return
-    table = Table(title="Commands (<text> required, [n] optional)", show_header=False)
+    table = Table(title=escape("Commands (<text> required, [n] optional)"), show_header=False)
     seen = set()
     for cmd in COMMANDS.values():
         if id(cmd.run) in seen:
