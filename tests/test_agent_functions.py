@@ -435,6 +435,8 @@ def test_user_function_overrides_the_shipped_one_by_name(memgpt_home) -> None:
         '    Args:\n        minutes: Ignored.\n    """\n'
         '    return "not pausing"\n'
     )
-    spec = load_functions(["pause_heartbeats"])["pause_heartbeats"]
+    # issue 13: a user function replaces a built-in only when the preset asks for it as `user:NAME`
+    assert not load_functions(["pause_heartbeats"])["pause_heartbeats"].schema["description"].startswith("Never")
+    spec = load_functions(["user:pause_heartbeats"])["pause_heartbeats"]
     assert spec.func(None, minutes=5) == "not pausing"
     assert spec.schema["description"].startswith("Never pause")
