@@ -94,6 +94,8 @@ class ToolsConfig(BaseModel):
 
     # Folders the file tools may read and write; empty: only the workspace folder under the data dir.
     allowed_dirs: list[str] = Field(default_factory=list)
+    # More folders for one agent: {"agent name": ["/path", ...]} (`memgpt agent set NAME --allow-dir PATH`).
+    agent_dirs: dict[str, list[str]] = Field(default_factory=dict)
     # Hosts (`name`, `name:port`, an IP or a CIDR like 10.0.0.0/8) http_request may reach although they
     # are loopback, private or link-local; public addresses need no entry.
     http_allowed_hosts: list[str] = Field(default_factory=list)

@@ -7,6 +7,8 @@ change is printed.
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from memgpt.cli import settings
@@ -39,8 +41,11 @@ def set_(
     model_endpoint: str = settings.option_endpoint(),
     model_wrapper: str = settings.option_wrapper(),
     context_window: int = settings.option_window(),
+    allow_dir: list[str] = typer.Option(
+        None, "--allow-dir", help="A folder this agent's file tools may use (repeatable; 'none' clears)."
+    ),
 ) -> None:
-    """Change an agent's model, endpoint, wrapper or context window (kept for every later run)."""
+    """Change an agent's model, endpoint, wrapper, context window or tool folders (kept for later runs)."""
     from memgpt.cli.output import console
     from memgpt.config import LLMConfig, MemGPTConfig
     from memgpt.storage import open_storage
@@ -48,6 +53,8 @@ def set_(
 
     validate_name(name, "agent name")
     config = MemGPTConfig.load()
+    if allow_dir:
+        _allow_dirs(config, name, allow_dir)
     with open_storage(config) as storage, storage.lock_agent(name):
         state = storage.agents.load(name)
         before = LLMConfig.model_validate(state.llm)
@@ -61,9 +68,24 @@ def set_(
             config=config,
         )
         if not updates:
-            console().print(f"Nothing to change: {name} uses {settings.agent_settings_line(before)}.", markup=False)
+            if not allow_dir:
+                console().print(f"Nothing to change: {name} uses {settings.agent_settings_line(before)}.", markup=False)
             return
         state.llm = before.model_validate({**before.model_dump(), **updates}).model_dump()
         storage.agents.save(state)
     for line in settings.describe_changes(before, updates):
         console().print(f"Changed {name}'s {line} (saved).", markup=False)
+
+
+def _allow_dirs(config: Any, name: str, dirs: list[str]) -> None:
+    """Per-agent folders live in the config (`tools.agent_dirs`), next to the folders all agents may use."""
+    from memgpt.cli.configure import tools_update
+    from memgpt.cli.output import console
+
+    tools = config.tools
+    mine = tools_update(tools.model_copy(update={"allowed_dirs": tools.agent_dirs.get(name, [])}), dirs, None)
+    agent_dirs = {**tools.agent_dirs, name: mine.allowed_dirs}
+    config.tools = tools.model_copy(update={"agent_dirs": {k: v for k, v in agent_dirs.items() if v}})
+    config.save()
+    shown = ", ".join(mine.allowed_dirs) or "none (the folders all agents may use)"
+    console().print(f"Changed {name}'s tool folders: {shown} (saved).", markup=False)

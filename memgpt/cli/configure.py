@@ -9,6 +9,7 @@ original dropped it).
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -312,6 +313,12 @@ def configure(
     azure_key: str = typer.Option(None, "--azure-key", help="Azure OpenAI key."),
     azure_endpoint: str = typer.Option(None, "--azure-endpoint", help="Azure OpenAI endpoint."),
     azure_version: str = typer.Option(None, "--azure-version", help="Azure OpenAI API version."),
+    allow_dir: list[str] = typer.Option(
+        None, "--allow-dir", help="A folder the file tools may use (repeatable; 'none' clears the list)."
+    ),
+    allow_host: list[str] = typer.Option(
+        None, "--allow-host", help="A local/private host http_request may reach: name, name:port, IP or CIDR."
+    ),
     apply_to_agents: bool = typer.Option(
         None, "--apply-to-agents/--keep-agents", help="Move existing agents to the new LLM settings (or keep theirs)."
     ),
@@ -411,5 +418,25 @@ def configure(
         "persona": persona or defaults.persona,
         "human": human or defaults.human,
     }
+    config.tools = tools_update(config.tools, allow_dir, allow_host)
     _save(config, creds, llm_update, emb_type, emb_update, defaults_update, embedding_chunk_size)
     offer_to_apply(config, apply_to_agents, ask=False)
+
+
+def tools_update(tools: Any, dirs: list[str] | None, hosts: list[str] | None) -> Any:
+    """Add allowed folders (made absolute; they must exist) and hosts; "none" clears a list."""
+    from memgpt.errors import ConfigError
+
+    update: dict[str, list[str]] = {}
+    if dirs:
+        folders = [] if dirs == ["none"] else list(tools.allowed_dirs)
+        for d in (d for d in dirs if d != "none"):
+            path = Path(d).expanduser().resolve()
+            if not path.is_dir():
+                raise ConfigError(f"--allow-dir {d}: no such folder.")
+            folders.append(str(path))
+        update["allowed_dirs"] = list(dict.fromkeys(folders))
+    if hosts:
+        kept = [] if hosts == ["none"] else list(tools.http_allowed_hosts)
+        update["http_allowed_hosts"] = list(dict.fromkeys([*kept, *(h.lower() for h in hosts if h != "none")]))
+    return tools.model_copy(update=update)

@@ -321,6 +321,7 @@ def chat(session: Any, *, greet: bool, verify: bool) -> None:
         out.print("Type a message, /help for commands, /exit (or Ctrl-D) to leave.", style="dim")
     read = _reader(session)
     if session.interactive:
+        _ask_before_writes_outside(session)
         start_warmup(agent)
     while True:
         try:
@@ -337,6 +338,27 @@ def chat(session: Any, *, greet: bool, verify: bool) -> None:
     agent.save()
     if not isinstance(session.interface, _json_interface()):
         out.print(f"Saved agent '{agent.name}'. Bye!", style="dim")
+
+
+def _ask_before_writes_outside(session: Any) -> None:
+    """In a terminal, a file tool's write outside the allowed folders asks the person first."""
+    from pathlib import Path
+
+    from memgpt.functions import boundary
+
+    def confirm(path: Path) -> bool:
+        session.interface.done()  # the spinner would draw over the question
+        try:
+            return typer.confirm(
+                f"The agent wants to write to {path}, outside the folders its file tools may use. Allow this once?",
+                default=False,
+            )
+        except (KeyboardInterrupt, EOFError, typer.Abort):
+            return False
+        finally:
+            session.interface.thinking()
+
+    boundary.set_write_confirmation(confirm)
 
 
 def _json_interface() -> type:
