@@ -25,8 +25,10 @@ def set_mode(path: Path | str, mode: int) -> None:
 
 
 def atomic_write_bytes(path: Path, data: bytes, mode: int | None = PRIVATE_FILE) -> None:
+    from memgpt.paths import make_private_dir
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # 0600 already
     try:
         if mode is not None and POSIX:

@@ -82,8 +82,11 @@ def setup_logging(debug: bool) -> None:
     for handler in list(root.handlers):
         root.removeHandler(handler)
     if debug:
-        paths.logs_dir().mkdir(parents=True, exist_ok=True)
+        from memgpt.fileio import create_private
+
+        paths.make_private_dir(paths.logs_dir())
         logfile = paths.logs_dir() / "memgpt.log"
+        create_private(logfile)  # it holds whole conversations: 0600 like the database
         handler = logging.FileHandler(logfile, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
         root.addHandler(handler)
@@ -92,7 +95,8 @@ def setup_logging(debug: bool) -> None:
         shown = logging.StreamHandler(sys.stderr)
         shown.setFormatter(logging.Formatter("[%(name)s] %(message).600s"))
         logging.getLogger("memgpt.llm").addHandler(shown)
-        sys.stderr.write(f"Debug log: {logfile}\n")
+        sys.stderr.write(f"Debug log: {logfile} (it contains your conversation text; readable only by you)\n")
+        logging.getLogger("memgpt").debug("this log contains conversation text (requests and replies)")
     else:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))

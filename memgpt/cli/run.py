@@ -376,8 +376,9 @@ def start_warmup(agent: Any) -> threading.Thread:
         try:
             import faiss  # noqa: F401
             import numpy  # noqa: F401
+            import openai  # noqa: F401
 
-            import memgpt.llm.openai_client  # noqa: F401  (imports openai)
+            import memgpt.llm.openai_client  # noqa: F401
             from memgpt.config import Credentials
             from memgpt.embeddings import create_embedder
 
