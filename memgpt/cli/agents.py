@@ -71,7 +71,7 @@ def set_(
             if not allow_dir:
                 console().print(f"Nothing to change: {name} uses {settings.agent_settings_line(before)}.", markup=False)
             return
-        state.llm = before.model_validate({**before.model_dump(), **updates}).model_dump()
+        state.llm = settings.with_updates(before, updates).model_dump()
         storage.agents.save(state)
     for line in settings.describe_changes(before, updates):
         console().print(f"Changed {name}'s {line} (saved).", markup=False)

@@ -225,7 +225,7 @@ def _save(
     load_preset(defaults_update["preset"])  # unknown names fail before anything is written
     load_text("personas", defaults_update["persona"])
     load_text("humans", defaults_update["human"])
-    config.llm = config.llm.model_validate({**config.llm.model_dump(), **llm_update})
+    config.llm = settings.with_updates(config.llm, llm_update)
     emb = {**config.embedding.model_dump(), "embedding_endpoint_type": emb_type, **emb_update}
     if chunk_size:
         emb["embedding_chunk_size"] = chunk_size
@@ -280,7 +280,7 @@ def offer_to_apply(config: Any, apply: bool | None, ask: bool) -> None:
                 state = storage.agents.load(name)
                 before = LLMConfig.model_validate(state.llm)
                 updates = {k: v for k, v in target.items() if getattr(before, k) != v}
-                state.llm = before.model_validate({**before.model_dump(), **updates}).model_dump()
+                state.llm = settings.with_updates(before, updates).model_dump()
                 storage.agents.save(state)
             for line in settings.describe_changes(before, updates):
                 out.print(f"Changed {name}'s {line} (saved).", markup=False)

@@ -163,7 +163,7 @@ def _open_agent(
         return the_agent, apply_run_settings(the_agent, flags, save, config, out)
     updates = settings.llm_updates(config.llm, config=config, **flags)
     if updates:  # a new agent takes the flags as its own settings
-        config = config.model_copy(update={"llm": config.llm.model_validate({**config.llm.model_dump(), **updates})})
+        config = config.model_copy(update={"llm": settings.with_updates(config.llm, updates)})
     name = name or _new_name(storage)
     out.print("🧬 Creating new agent...")
     the_agent = Agent.create(
@@ -194,7 +194,7 @@ def apply_run_settings(agent: Any, flags: dict[str, Any], save: bool, config: An
     saved = dict(agent.state.llm)
     if "model" in updates:
         agent.set_model(updates["model"])  # resets the tokenizer and client; it also saves: undone below
-    agent.llm_config = agent.llm_config.model_validate({**agent.llm_config.model_dump(), **updates})
+    agent.llm_config = settings.with_updates(agent.llm_config, updates)
     how = "saved" if save else "this run only; add --save to keep it"
     for line in settings.describe_changes(before, updates):
         out.print(f"⚙ {agent.name}: {line} ({how})", style="yellow", markup=False)

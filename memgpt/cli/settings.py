@@ -30,15 +30,15 @@ def _endpoint(value: str | None) -> str | None:
 def choice(choices: list[str]) -> dict[str, Any]:
     """Option arguments that accept only `choices`, list them in the error, and complete them in the shell."""
 
-    def check(value: str | None) -> str | None:
+    def check(param: typer.CallbackParam, value: str | None) -> str | None:
         if value is not None and value not in choices:
-            raise typer.BadParameter(f"{value!r} is not one of: {', '.join(choices)}.")
+            raise typer.BadParameter(f"{param.opts[0]} must be one of: {', '.join(choices)} (not {value!r}).")
         return value
 
     def complete(incomplete: str) -> list[str]:
         return [c for c in choices if c.startswith(incomplete)]
 
-    callback: Callable[[str | None], str | None] = check
+    callback: Callable[..., str | None] = check
     return {"callback": callback, "autocompletion": complete}
 
 
@@ -108,6 +108,11 @@ def llm_updates(
     if window is not None:
         updates["context_window"] = window
     return {k: v for k, v in updates.items() if getattr(current, k) != v}
+
+
+def with_updates(llm: Any, updates: dict[str, Any]) -> Any:
+    """A copy of an LLMConfig with `updates` applied and validated (model_copy would skip validation)."""
+    return llm.model_validate({**llm.model_dump(), **updates})
 
 
 def describe_changes(before: Any, updates: dict[str, Any]) -> list[str]:
