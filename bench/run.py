@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-BENCHMARKS = ["startup", "step_overhead", "resume", "archival", "load", "memory"]
+BENCHMARKS = ["startup", "step_overhead", "resume", "archival", "load", "memory", "recall_search"]
 
 
 def machine() -> dict[str, object]:

@@ -70,7 +70,7 @@ def _fill_recall(storage: Any, agent: str, n: int) -> None:
 
 def _fill_context(storage: Any, agent: str, tokens_wanted: int) -> None:
     """Put messages into the agent's context until its queue holds about `tokens_wanted` tokens."""
-    from memgpt.agent.agent import _message_tokens
+    from memgpt.agent.context import message_tokens as _message_tokens
     from memgpt.tokens import encoder_for
 
     enc = encoder_for("gpt-4")

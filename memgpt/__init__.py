@@ -1,6 +1,6 @@
 """memgpt: an LLM agent that manages its own memory like an operating system manages RAM and disk."""
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 import logging as _logging
 

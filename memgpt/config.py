@@ -60,6 +60,10 @@ class LLMConfig(BaseModel):
     request_timeout: float = 120.0
     max_retries: int = 5
     stream: bool = False
+    # Where the model writes its inner thoughts: "argument" (an inner_thoughts parameter first in every
+    # function, for models that answer with a bare tool call), "content" (text beside the call, as
+    # gpt-4 did in 2023), or "auto" (argument for native function calling; wrappers have their own).
+    inner_thoughts: Literal["auto", "argument", "content"] = "auto"
 
 
 class EmbeddingConfig(BaseModel):

@@ -152,7 +152,7 @@ def test_user_functions_load_with_the_same_mechanism(make_agent, fake_llm) -> No
     assert tool_results(fake_llm)[-1]["message"] == "rolled a 6 on a d6"
     tools = {t["function"]["name"]: t["function"] for t in fake_llm.chat_requests()[0]["tools"]}
     assert set(tools) == {"send_message", "conversation_search", "roll_dice", "big_report"}
-    assert tools["roll_dice"]["parameters"]["required"] == ["sides", "request_heartbeat"]
+    assert tools["roll_dice"]["parameters"]["required"] == ["inner_thoughts", "sides", "request_heartbeat"]
     (paths.user_texts_dir("functions") / "dice.py").unlink()  # the file goes away: the agent still loads
     config, storage, name = agent.config, agent.storage, agent.name
     agent.close()
@@ -267,7 +267,7 @@ def test_memory_pressure_alert_fires_when_the_context_crosses_75_percent(make_ag
         pytest.fail("no memory-pressure alert")
     context = agent._context
     alert_at = max(i for i, m in enumerate(context) if m.role == "user" and "soon" in (m.content or ""))
-    fixed = agent._system_tokens() + 4 + agent._function_tokens
+    fixed = agent._fixed_tokens()
     assert fixed + sum(agent._tokens(m) for m in context[:alert_at]) > line  # over the line when sent
     assert agent.interface.of_kind("summary") == []  # a warning, not yet an eviction
     agent.user_message("one more", verify=False)
@@ -391,9 +391,12 @@ def test_boot_sequence_as_the_model_first_sees_it(fake_llm, model, greeting) -> 
     try:
         fake_llm.script(send_message("Hello there!", thought="A new person, how nice."))
         assert agent.greet().messages == ["Hello there!"]
-        system, boot, result, login = fake_llm.chat_requests()[0]["messages"]
-        assert system["role"] == "system" and "### Memory [last modified:" in system["content"]
-        assert "0 passages are kept in archival memory" in system["content"]
+        system, boot, result, login, status = fake_llm.chat_requests()[0]["messages"]
+        assert system["role"] == "system" and "### Core memory" in system["content"]
+        assert status["role"] == "system" and "### Memory status [core memory last modified:" in status["content"]
+        assert "0 passages are kept in archival memory" in status["content"]
+        assert boot["content"] == ""  # its thought travels as the call's first argument, as the schema asks
+        assert json.loads(boot["tool_calls"][0]["function"]["arguments"])["inner_thoughts"]
         assert boot["tool_calls"][0]["function"]["name"] == "send_message"
         assert greeting in boot["tool_calls"][0]["function"]["arguments"]
         assert result["role"] == "tool" and json.loads(result["content"])["status"] == "OK"

@@ -17,7 +17,20 @@ from typing import Any
 
 from memgpt import constants
 from memgpt.agent import events
-from memgpt.agent.summarizer import SUMMARIZER_PROMPT, choose_cutoff, transcript
+from memgpt.agent.commands import CommandsMixin, last_index
+from memgpt.agent.context import STATUS_ALLOWANCE, SUMMARY_ALLOWANCE, ContextMixin, conversation_floor, message_tokens
+from memgpt.agent.replies import (
+    INNER_THOUGHTS,
+    cap_text,
+    good_first_message,
+    is_empty,
+    lift_inner_thoughts,
+    normalise_result,
+    send_message_text,
+    thoughts_into_arguments,
+    truthy,
+    with_inner_thoughts,
+)
 from memgpt.config import Credentials, EmbeddingConfig, LLMConfig, MemGPTConfig
 from memgpt.errors import ContextWindowExceededError, LLMError, LLMOutputParseError, MemGPTError
 from memgpt.functions.context import FunctionContext, FunctionError
@@ -32,9 +45,7 @@ from memgpt.tokens import encoder_for
 
 log = logging.getLogger(__name__)
 
-SEARCH_FUNCTIONS = {"conversation_search", "conversation_search_date", "archival_memory_search"}
-FIRST_MESSAGE_FUNCTIONS = {"send_message", "archival_memory_search"}
-SUMMARY_ALLOWANCE = constants.SUMMARY_WORD_LIMIT * 2 + 120  # tokens a summary alert may take
+CHARS_PER_TOKEN = 3.5  # a conservative average for English prose (tiktoken/BPE vocabularies)
 
 
 @dataclass
@@ -51,7 +62,7 @@ class _StepOutcome:
     stopped: bool = False  # wanted another step, but the chained-step cap said no
 
 
-class Agent:
+class Agent(ContextMixin, CommandsMixin):
     def __init__(
         self,
         state: AgentState,
@@ -71,20 +82,27 @@ class Agent:
         self.functions = load_functions(state.functions, strict=False)
         for warning in LOAD_WARNINGS:
             self.interface.emit(AgentEvent(kind="error", text=warning))
-        self.schemas = [spec.schema for spec in self.functions.values()]
         self.llm_config = LLMConfig.model_validate(state.llm)
+        self.thoughts_in_arguments = thoughts_travel_as_argument(self.llm_config)
+        self.schemas = [
+            with_inner_thoughts(spec.schema) if self.thoughts_in_arguments else spec.schema
+            for spec in self.functions.values()
+        ]
         self.embedding_config = EmbeddingConfig.model_validate(state.embedding)
         self._client = llm_client
         self._embedder: Any = None
         self._release_lock = release_lock
         self._encoder_cached: Any = None  # loaded at the first count: the prompt can show before it
         self._context: list[Message] = storage.recall.get(self.name, state.in_context_ids)
+        for message in self._context:
+            if message.role == "assistant" and message.tool_calls and message.content:
+                message.tokens = None  # counted again in the form it is sent (thoughts may move into arguments)
         self._recall_count = storage.recall.count(self.name)
         self._archival_count: int | None = None
         self._search_cache: dict[str, list[Any]] = {}
         self._function_tokens_cached: int | None = None
         self._system_cache: tuple[str, int] = ("", 0)
-        self._prompt_cache: tuple[str, int] = ("", 0)
+        self._summary_calls = 0  # summariser calls made in the current step (bounded)
 
     # -- construction ----------------------------------------------------------------------
     @classmethod
@@ -117,22 +135,30 @@ class Agent:
         human_name = human or config.defaults.human
         persona_value = persona_text if persona_text is not None else load_text("personas", persona_name)
         human_value = human_text if human_text is not None else load_text("humans", human_name)
-        limits = config.limits
-        blocks = {
-            "persona": CoreMemoryBlock(label="persona", value=persona_value, limit=limits.core_memory_persona_limit),
-            "human": CoreMemoryBlock(label="human", value=human_value, limit=limits.core_memory_human_limit),
-        }
-        for block in blocks.values():
-            if len(block.value) > block.limit:
-                raise MemGPTError(
-                    f"The {block.label} text is {len(block.value)} characters; core memory blocks hold at most "
-                    f"{block.limit}. Shorten it, or raise the limit in the config."
-                )
         llm = config.llm
         if model and model != llm.model:
             llm = llm.model_copy(
                 update={"model": model, "context_window": context_window_for(model) or llm.context_window}
             )
+        limits = config.limits
+        persona_limit = scaled_limit(
+            limits.core_memory_persona_limit, constants.CORE_MEMORY_PERSONA_CHAR_LIMIT, llm, persona_value
+        )
+        human_limit = scaled_limit(
+            limits.core_memory_human_limit, constants.CORE_MEMORY_HUMAN_CHAR_LIMIT, llm, human_value
+        )
+        blocks = {
+            "persona": CoreMemoryBlock(label="persona", value=persona_value, limit=persona_limit),
+            "human": CoreMemoryBlock(label="human", value=human_value, limit=human_limit),
+        }
+        for block in blocks.values():
+            if len(block.value) > block.limit:
+                raise MemGPTError(
+                    f"The {block.label} text is {len(block.value)} characters; core memory blocks hold at most "
+                    f"{block.limit} at a context window of {llm.context_window}. Shorten it, or raise the limit "
+                    f"in the config (limits.core_memory_{block.label}_limit)."
+                )
+        check_budget(llm, system_prompt, preset_obj.functions, blocks)
         state = AgentState(
             name=name,
             preset=preset_obj.name,
@@ -151,9 +177,6 @@ class Agent:
             events.function_result(boot_call.id, "send_message", True, None),
             events.login(None),
         ]
-        encoder = encoder_for(llm.model)
-        for msg in initial:
-            msg.tokens = _message_tokens(encoder, msg)
 
         def build(release: Callable[[], None]) -> Agent:
             stored = storage.agents.create(state.model_copy(update={"last_login": now()}), initial)
@@ -182,10 +205,21 @@ class Agent:
             )
             last = state.last_login
             state.last_login = now()
+            agent._drop_unanswered_logins()
             agent._commit([events.login(last)])
             return agent
 
         return _under_lock(storage, name, build)
+
+    def _drop_unanswered_logins(self) -> None:
+        """Resumes without a word in between leave one login line, not one per resume (they stay in
+        recall): 112 of them once filled a 4k window before the user could say hello."""
+        keep = len(self._context)
+        while keep and events.envelope_type(self._context[keep - 1]) == "login":
+            keep -= 1
+        if keep < len(self._context):
+            self._context = self._context[:keep]
+            self.state.in_context_ids = [m.id for m in self._context if m.id is not None]
 
     # -- conversation ----------------------------------------------------------------------
     def greet(self, verify: bool = True) -> TurnResult:
@@ -209,7 +243,7 @@ class Agent:
 
     def retry(self) -> TurnResult:
         """Drop everything after the last user-role message and let the model answer it again."""
-        index = _last_index(self._context, lambda m: m.role == "user")
+        index = last_index(self._context, lambda m: m.role == "user")
         if index is None:
             raise MemGPTError("There is nothing to retry yet.")
         self._drop_from(index + 1)
@@ -245,16 +279,19 @@ class Agent:
         return result
 
     def _step(self, verify: bool, allow_nudge: bool, may_continue: bool = True) -> _StepOutcome:
+        self._summary_calls = 0
         parse_error: LLMOutputParseError | None = None
         try:
-            result = self._call_verified() if verify else self._call_llm()
+            result = self._call_verified() if verify else self._call_nonempty()
             reply = result.message
         except LLMOutputParseError as exc:
             parse_error = exc
             reply = Message(role="assistant", content=(exc.raw or "")[:1000] or None)
             result = None
         self.state.first_reply_done = True
+        reply = bound_reply(reply)
         reply.id = None
+        calls = reply.tool_calls or []
         to_store: list[Message] = [reply]
         shown: list[AgentEvent] = []
         if reply.content:
@@ -262,6 +299,7 @@ class Agent:
         sent: list[str] = []
         failed = parse_error is not None
         wants_heartbeat = False
+        self.core.total_limit = self._core_char_budget()
         ctx = FunctionContext(
             agent_name=self.name,
             state=self.state,
@@ -274,13 +312,16 @@ class Agent:
         )
         try:
             with self.storage.transaction():
-                for call in reply.tool_calls or []:
-                    ok, text, heartbeat = self._dispatch(call, ctx)
+                for index, call in enumerate(calls):
+                    if index < constants.MAX_TOOL_CALLS_PER_REPLY:
+                        ok, text, heartbeat = self._dispatch(call, ctx)
+                    else:  # bounded work per reply: one note stands for the calls that were not run
+                        ok, text, heartbeat = False, call.arguments, False
                     failed = failed or not ok
                     wants_heartbeat = wants_heartbeat or heartbeat
                     to_store.append(events.function_result(call.id, call.name, ok, text))
                     if call.name == "send_message" and ok:
-                        message = _send_message_text(call)
+                        message = send_message_text(call)
                         sent.append(message)
                         shown.append(
                             AgentEvent(kind="assistant_message", text=message, data={"streamed": self._streamed})
@@ -305,9 +346,7 @@ class Agent:
                 if ctx.archival_changed and self._archival_count is not None:
                     self._archival_count += ctx.archival_changed
                 alerted = self.state.memory_pressure_alerted
-                next_event = self._next_event(
-                    to_store, failed, wants_heartbeat, parse_error, allow_nudge and not reply.tool_calls
-                )
+                next_event = self._next_event(to_store, failed, wants_heartbeat, parse_error, allow_nudge and not calls)
                 stopped = next_event is not None and not may_continue
                 if stopped:
                     next_event = None
@@ -336,11 +375,10 @@ class Agent:
         parse_error: LLMOutputParseError | None,
         nudge: bool,
     ) -> Message | None:
-        """Warning before failure before requested heartbeat, as in the original."""
-        projected = self._prompt_tokens() + sum(self._tokens(m) for m in new)
-        if not self.state.memory_pressure_alerted and projected > constants.MESSAGE_SUMMARY_WARNING_FRAC * self.window:
-            self.state.memory_pressure_alerted = True
-            return events.system_alert(events.MEMORY_PRESSURE_ALERT)
+        """What runs the model next. A heartbeat the model asked for (or a failure it must hear about)
+        comes first; the memory-pressure alert waits behind it — the original sent the alert *instead*,
+        and the result the model wanted to report never reached the user. The alert is sent once per
+        approach to the limit (the flag resets when a summary makes room)."""
         if parse_error is not None:
             return events.heartbeat(
                 f"{constants.NON_USER_MSG_PREFIX}Your last reply could not be read as a function call ({parse_error}). "
@@ -350,6 +388,10 @@ class Agent:
             return events.heartbeat(events.HEARTBEAT_FAILED)
         if wants_heartbeat:
             return events.heartbeat(events.HEARTBEAT_REQUESTED)
+        projected = self._prompt_tokens() + sum(self._tokens(m) for m in new)
+        if not self.state.memory_pressure_alerted and projected > constants.MESSAGE_SUMMARY_WARNING_FRAC * self.window:
+            self.state.memory_pressure_alerted = True
+            return events.system_alert(events.MEMORY_PRESSURE_ALERT)
         if nudge:
             return events.heartbeat(events.HEARTBEAT_NO_FUNCTION)
         return None
@@ -359,12 +401,23 @@ class Agent:
         spec = self.functions.get(call.name)
         if spec is None:
             return False, f"No function named {call.name!r}. Available: {', '.join(self.functions)}.", False
+        if call.arguments.startswith('{"_too_long": '):  # shortened by bound_reply
+            return (
+                False,
+                f"The arguments of {call.name} were {json.loads(call.arguments)['_too_long']}; at most "
+                f"{constants.MAX_ARGUMENT_CHARS} are accepted. Send less at a time.",
+                False,
+            )
         try:
             args = parse_json_object(call.arguments) if call.arguments and call.arguments.strip() else {}
         except LLMOutputParseError:
             raw = call.arguments if len(call.arguments) < 400 else call.arguments[:400] + "..."
             return False, f"The arguments of {call.name} are not valid JSON: {raw}", False
-        heartbeat = _truthy(args.pop("request_heartbeat", None))
+        heartbeat = truthy(args.pop("request_heartbeat", None))
+        args.pop(INNER_THOUGHTS, None)  # lifted into the reply's thoughts already; never an argument
+        query = args.get("query")
+        if isinstance(query, str) and len(query) > constants.MAX_QUERY_CHARS:
+            args["query"] = query[: constants.MAX_QUERY_CHARS]  # no search needs more; a 1 MB one took 50 s
         try:
             valid = spec.validate(args)
         except ValueError as exc:
@@ -378,7 +431,7 @@ class Agent:
         except Exception as exc:  # a function bug must not crash the loop
             log.exception("function %s failed", call.name)
             return False, f"Error calling {call.name}: {type(exc).__name__}: {exc}", heartbeat
-        return True, _cap(_normalise(output, call.name), self._result_char_cap()), heartbeat
+        return True, cap_text(normalise_result(output, call.name), self._result_char_cap()), heartbeat
 
     def _result_char_cap(self) -> int:
         """Characters a function result may take so it still fits next to the rest of the context.
@@ -386,18 +439,19 @@ class Agent:
         3000 characters (the original's cut) fit easily in normal windows; in a small one even that
         could overflow it, and an oversized result must never wedge the agent (original bug #1635).
         """
-        room = self.window - self.reserve - self._system_tokens() - self._function_tokens - SUMMARY_ALLOWANCE
+        room = self._queue_room() - SUMMARY_ALLOWANCE
         return max(300, int(room * 0.4 * 2.5))  # ~2.5 characters per token, counted as escaped JSON
 
+    def _core_char_budget(self) -> int:
+        """Characters core memory may hold in all, so the queue keeps its floor of the window.
+
+        The block limits already keep it small at ordinary windows; this stops the agent's own edits
+        from locking the user out where the limits were raised or the window is small."""
+        current = sum(len(b.value) for b in self.core.blocks.values())
+        spare = self._queue_room() - SUMMARY_ALLOWANCE - conversation_floor(self.window)
+        return current + max(0, int(spare * CHARS_PER_TOKEN))
+
     # -- the LLM call ----------------------------------------------------------------------
-    @property
-    def window(self) -> int:
-        return self.llm_config.context_window
-
-    @property
-    def reserve(self) -> int:
-        return min(constants.RESERVED_COMPLETION_TOKENS, self.window // 4)
-
     @property
     def client(self) -> LLMClient:
         if self._client is None:
@@ -412,22 +466,54 @@ class Agent:
         self._streamed = True
         self.interface.emit(AgentEvent(kind="stream_thought" if kind == "thought" else "stream_message", text=text))
 
-    def _call_llm(self) -> ChatResult:
+    def _outgoing(self, message: Message) -> Message:
+        return thoughts_into_arguments(message) if self.thoughts_in_arguments else message
+
+    def _tokens(self, message: Message) -> int:
+        """Tokens of a message in the form it is sent (thoughts as an argument where they travel so)."""
+        if message.tokens is None:
+            message.tokens = message_tokens(self._encoder, self._outgoing(message))
+        return message.tokens
+
+    def prompt_messages(self) -> list[Message]:
+        """Exactly what the next call sends: system message, the queue, the memory status."""
+        return [self._system_message(), *(self._outgoing(m) for m in self._context), self._status_message()]
+
+    def _call_llm(self, force_function: str | None = None) -> ChatResult:
         self._streamed = False
         for _ in range(4):
             self._fit()
-            messages = [self._system_message(), *self._context]
             try:
-                return self.client.chat(messages, self.schemas, on_delta=self._on_delta)
+                result = self.client.chat(
+                    self.prompt_messages(), self.schemas, force_function=force_function, on_delta=self._on_delta
+                )
             except ContextWindowExceededError:
                 if not self._evict():
                     raise
+                continue
+            if self.thoughts_in_arguments or self.llm_config.model_wrapper:
+                result = result.model_copy(update={"message": lift_inner_thoughts(result.message)})
+            return result
         raise ContextWindowExceededError("The context still does not fit after summarising; try /wipe.")
+
+    def _call_nonempty(self) -> ChatResult:
+        """An empty reply (no thought, no call) is never committed: stored, it is sent back and small
+        models copy it. It is asked for again — the last time forcing send_message — then reported."""
+        for attempt in range(constants.EMPTY_REPLY_RETRIES + 1):
+            force = "send_message" if attempt and attempt == constants.EMPTY_REPLY_RETRIES else None
+            result = self._call_llm(force_function=force)
+            if not is_empty(result.message):
+                return result
+            log.info("empty reply (attempt %d)", attempt + 1)
+        raise LLMError(
+            f"The model returned an empty reply {constants.EMPTY_REPLY_RETRIES + 1} times in a row; nothing was "
+            "stored. Try again, /retry, or a model that is better at function calling."
+        )
 
     def _call_verified(self) -> ChatResult:
         for attempt in range(constants.FIRST_MESSAGE_ATTEMPTS):
-            result = self._call_llm()
-            if _good_first_message(result.message, require_thought="gpt-4" in self.llm_config.model):
+            result = self._call_nonempty()
+            if good_first_message(result.message, require_thought="gpt-4" in self.llm_config.model):
                 return result
             log.info("first message attempt %d did not pass verification", attempt + 1)
         raise LLMError(
@@ -435,129 +521,10 @@ class Agent:
             "Run with --no-verify, or use a model that is better at function calling."
         )
 
-    # -- context and tokens ------------------------------------------------------------------
-    @property
-    def _encoder(self) -> Any:
-        """The tokenizer takes ~0.25 s to load; resuming with --first shows the prompt before that."""
-        if self._encoder_cached is None:
-            self._encoder_cached = encoder_for(self.llm_config.model)
-        return self._encoder_cached
-
-    @property
-    def _function_tokens(self) -> int:
-        if self._function_tokens_cached is None:
-            self._function_tokens_cached = self._count(json.dumps(self.schemas))
-        return self._function_tokens_cached
-
-    def _count(self, text: str) -> int:
-        return self._encoder.count(text)
-
-    def _tokens(self, message: Message) -> int:
-        if message.tokens is None:
-            message.tokens = _message_tokens(self._encoder, message)
-        return message.tokens
-
-    @property
-    def archival_count(self) -> int:
-        if self._archival_count is None:
-            self._archival_count = self.storage.archival(self.name, None).count()
-        return self._archival_count
-
-    def _memory_section(self) -> str:
-        return (
-            f"### Memory [last modified: {events.local_time(self.state.memory_edited_at)}]\n"
-            f"{self._recall_count} earlier messages between you and the user are kept in recall memory "
-            "(search them with your functions)\n"
-            f"{self.archival_count} passages are kept in archival memory (search them with your functions)\n\n"
-            "Core memory, always in view and limited in size (everything else is in recall and archival memory):\n"
-            f"{self.core.render()}"
-        )
-
-    def _system_message(self) -> Message:
-        return Message(role="system", content=f"{self.state.system_prompt}\n\n{self._memory_section()}")
-
-    def _system_tokens(self) -> int:
-        """Tokens of the system message. The long prompt is counted once; the memory section (counts,
-        core memory) only when it changed. +2 covers a token merging across the seam."""
-        if self._prompt_cache[0] != self.state.system_prompt:
-            self._prompt_cache = (self.state.system_prompt, self._count(self.state.system_prompt))
-        section = self._memory_section()
-        if self._system_cache[0] != section:
-            self._system_cache = (section, self._count(section))
-        return self._prompt_cache[1] + self._system_cache[1] + 2
-
-    def _prompt_tokens(self) -> int:
-        return self._system_tokens() + 4 + self._function_tokens + sum(self._tokens(m) for m in self._context)
-
-    def _fit(self) -> None:
-        guard = 0
-        while self._prompt_tokens() > self.window - self.reserve and guard < 3:
-            guard += 1
-            if not self._evict():
-                raise ContextWindowExceededError(
-                    f"The context ({self._prompt_tokens()} tokens) does not fit the window of {self.window} and "
-                    "nothing more can be summarised. Use /wipe, or a model with a larger context window."
-                )
-
-    def _check_fits(self, message: Message) -> None:
-        fixed = self._system_tokens() + self._function_tokens + SUMMARY_ALLOWANCE
-        room = self.window - self.reserve - fixed
-        if self._tokens(message) > room // 2:
-            raise MemGPTError(
-                f"That message is {self._tokens(message)} tokens; this model's window leaves room for about "
-                f"{room // 2}. Send it in parts, or load long texts with `memgpt load` and attach them."
-            )
-
-    def _evict(self) -> int:
-        """Summarise the oldest part of the queue into a note at its head; returns messages evicted."""
-        tokens = [self._tokens(m) for m in self._context]
-        roles = [m.role for m in self._context]
-        fixed = self._system_tokens() + self._function_tokens + 4
-        warn_room = int(constants.MESSAGE_SUMMARY_WARNING_FRAC * self.window) - fixed - SUMMARY_ALLOWANCE
-        keep = max(0, min(int(constants.MESSAGE_SUMMARY_TRUNC_TOKEN_FRAC * sum(tokens)), warn_room))
-        cutoff = choose_cutoff(tokens, keep, constants.MESSAGE_SUMMARY_TRUNC_KEEP_N_LAST, roles)
-        fit_room = self.window - self.reserve - fixed - SUMMARY_ALLOWANCE
-        if sum(tokens[cutoff:]) > fit_room:
-            # The newest messages alone do not fit (a huge function result, say): keeping the last
-            # three would leave the agent stuck on every call, so keep only what fits.
-            cutoff = max(cutoff, choose_cutoff(tokens, min(keep, max(fit_room, 0)), 1, roles, forward=True))
-        if cutoff == 0 or (cutoff == 1 and self._context[0].id == self.state.summary_id):
-            return 0
-        span = self._context[:cutoff]
-        summary = self._summarize(transcript(span))
-        kept = self._context[cutoff:]
-        total = self._recall_count + 1
-        alert = events.summary_alert(summary, hidden=total - len(kept) - 1, total=total, summarised=len(span))
-        with self.storage.transaction():
-            self._context = kept
-            self.state.in_context_ids = [m.id for m in kept if m.id is not None]
-            self.state.memory_pressure_alerted = False
-            stored = self._store([alert])
-            self._context = stored + kept
-            self.state.in_context_ids = [m.id for m in self._context if m.id is not None]
-            self.state.summary_id = stored[0].id
-            self.storage.agents.save(self.state)
-        self.interface.emit(AgentEvent(kind="summary", text=summary, data={"evicted": len(span)}))
-        return len(span)
-
     def _ask_plain(self, system: str, question: str) -> str:
         """One call to the agent's model without memory or functions (message_chatgpt)."""
         result = self.client.chat([Message(role="system", content=system), Message(role="user", content=question)])
         return (result.message.content or "").strip() or "(no answer)"
-
-    def _summarize(self, text: str) -> str:
-        budget = self.window - self._count(SUMMARIZER_PROMPT) - self.reserve - 64
-        if self._count(text) > budget:
-            lines = text.splitlines()
-            if len(lines) > 1:
-                half = len(lines) // 2
-                first = self._summarize("\n".join(lines[:half]))
-                return self._summarize(f"Summary of the earlier part: {first}\n" + "\n".join(lines[half:]))
-            text = text[: max(200, budget * 2)]  # one giant line: keep its start (chars < tokens*3)
-        result = self.client.chat(
-            [Message(role="system", content=SUMMARIZER_PROMPT), Message(role="user", content=text)], None
-        )
-        return (result.message.content or "").strip() or "(no summary)"
 
     # -- persistence -------------------------------------------------------------------------
     def _store(self, messages: list[Message]) -> list[Message]:
@@ -584,125 +551,12 @@ class Agent:
         self._archival_count = None
         self._search_cache.clear()
 
-    def _drop_from(self, index: int) -> int:
-        removed = self._context[index:]
-        if not removed:
-            return 0
-        with self.storage.transaction():
-            self.storage.recall.delete(self.name, [m.id for m in removed if m.id is not None])
-            self.state.in_context_ids = [m.id for m in self._context[:index] if m.id is not None]
-            self.storage.agents.save(self.state)
-        self._context = self._context[:index]
-        self._recall_count -= len(removed)
-        return len(removed)
-
     def _archival(self) -> Any:
         if self._embedder is None:
             from memgpt.embeddings import create_embedder
 
             self._embedder = create_embedder(self.embedding_config, Credentials.load())
         return self.storage.archival(self.name, self._embedder)
-
-    # -- commands ---------------------------------------------------------------------------
-    def in_context_messages(self) -> list[Message]:
-        return [self._system_message(), *self._context]
-
-    def summarize(self) -> int:
-        return self._evict()
-
-    def pop(self, n: int = 1) -> int:
-        """Undo the last `n` user turns and everything they caused, in context and recall."""
-        starts = [i for i, m in enumerate(self._context) if events.envelope_type(m) == "user_message"]
-        if not starts:
-            raise MemGPTError("There are no user messages in context to undo.")
-        return self._drop_from(starts[-min(n, len(starts))])
-
-    def rethink(self, text: str) -> None:
-        index = _last_index(self._context, lambda m: m.role == "assistant")
-        if index is None:
-            raise MemGPTError("There is no inner thought to replace yet.")
-        self._update(index, self._context[index].model_copy(update={"content": text, "tokens": None}))
-
-    def rewrite(self, text: str) -> None:
-        index = _last_index(
-            self._context, lambda m: m.role == "assistant" and any(c.name == "send_message" for c in m.tool_calls or [])
-        )
-        if index is None:
-            raise MemGPTError("The agent has not sent a message to rewrite yet.")
-        old = self._context[index]
-        calls = [
-            c.model_copy(update={"arguments": json.dumps({"message": text})}) if c.name == "send_message" else c
-            for c in old.tool_calls or []
-        ]
-        self._update(index, old.model_copy(update={"tool_calls": calls, "tokens": None}))
-
-    def _update(self, index: int, message: Message) -> None:
-        self._tokens(message)
-        self.storage.recall.update(self.name, message)
-        self._context[index] = message
-
-    def wipe(self) -> int:
-        """Start the in-context history afresh; memory and recall storage are kept."""
-        removed = len(self._context)
-        with self.storage.transaction():
-            self._context = []
-            self.state.in_context_ids = []
-            self.state.summary_id = None
-            self.state.memory_pressure_alerted = False
-            self._commit([events.login(self.state.last_login)])
-        return removed
-
-    def set_model(self, model: str) -> None:
-        from memgpt.llm import context_window_for
-
-        update: dict[str, Any] = {"model": model}
-        if context_window_for(model):
-            update["context_window"] = context_window_for(model)
-        self.llm_config = self.llm_config.model_copy(update=update)
-        self.state.llm = self.llm_config.model_dump()
-        self.storage.agents.save(self.state)
-        self._client = None
-        self._encoder_cached = None
-        self._function_tokens_cached = None
-        for message in self._context:
-            message.tokens = None
-
-    def token_budget(self) -> dict[str, int]:
-        system = self._count(self.state.system_prompt)
-        memory = self._count(self._memory_section())
-        summary = sum(self._tokens(m) for m in self._context if m.id is not None and m.id == self.state.summary_id)
-        messages = sum(self._tokens(m) for m in self._context) - summary
-        used = self._prompt_tokens()
-        return {
-            "window": self.window,
-            "system": system,
-            "core_memory": memory,
-            "summary": summary,
-            "messages": messages,
-            "functions": self._function_tokens,
-            "reserved": self.reserve,
-            "used": used,
-            "free": max(0, self.window - self.reserve - used),
-        }
-
-    def memory_view(self) -> dict[str, Any]:
-        return {
-            "blocks": {label: {"value": b.value, "limit": b.limit} for label, b in self.core.blocks.items()},
-            "recall_total": self._recall_count,
-            "recall_by_role": self.storage.recall.count_by_role(self.name),
-            "archival_total": self.archival_count,
-            "archival_sample": [p.text for p in self.storage.archival(self.name, None).list(10)],
-            "in_context": len(self._context),
-        }
-
-    def attach_source(self, source: str) -> int:
-        added = self.storage.sources.attach(source, self._archival(), self.name)
-        if source not in self.state.data_sources:
-            self.state.data_sources.append(source)
-        self.storage.agents.save(self.state)
-        self._archival_count = None
-        self._search_cache.clear()
-        return added
 
     def save(self) -> None:
         self.storage.agents.save(self.state)
@@ -734,8 +588,34 @@ def _under_lock(storage: Storage, name: str, build: Callable[[Callable[[], None]
         raise
 
 
-def _message_tokens(encoder: Any, message: Message) -> int:
-    return encoder.count(json.dumps(message.to_openai(), ensure_ascii=False)) + 3
+def bound_reply(reply: Message) -> Message:
+    """The reply as it will be stored and run: at most MAX_TOOL_CALLS_PER_REPLY calls (one more stands
+    for the rest, answered as Failed with a note), and arguments over MAX_ARGUMENT_CHARS shortened so
+    the context never carries them (they are refused anyway)."""
+    calls = reply.tool_calls or []
+    cap = constants.MAX_TOOL_CALLS_PER_REPLY
+    if len(calls) <= cap and all(len(c.arguments) <= constants.MAX_ARGUMENT_CHARS for c in calls):
+        return reply
+    bounded = []
+    for call in calls[:cap]:
+        if len(call.arguments) > constants.MAX_ARGUMENT_CHARS:
+            head = call.arguments[:200]
+            call = call.model_copy(
+                update={"arguments": json.dumps({"_too_long": f"{len(call.arguments)} characters", "start": head})}
+            )
+        bounded.append(call)
+    if len(calls) > cap:
+        bounded.append(
+            ToolCall(
+                id=calls[cap].id,
+                name=calls[cap].name,
+                arguments=(
+                    f"Not run: this and {len(calls) - cap - 1} more calls. At most {cap} function calls are run "
+                    "per reply; call the rest in your next replies."
+                ),
+            )
+        )
+    return reply.model_copy(update={"tool_calls": bounded})
 
 
 def _heartbeat_reason(message: Message) -> str | None:
@@ -745,67 +625,43 @@ def _heartbeat_reason(message: Message) -> str | None:
     return json.loads(message.content or "{}").get("reason")
 
 
-def _last_index(messages: list[Message], pred: Callable[[Message], bool]) -> int | None:
-    for i in range(len(messages) - 1, -1, -1):
-        if pred(messages[i]):
-            return i
-    return None
-
-
-def _truthy(value: Any) -> bool:
-    """request_heartbeat as the model sent it: true, "true", "True", 1."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "yes", "1")
-    return value == 1
-
-
-def _send_message_text(call: ToolCall) -> str:
-    try:
-        args = parse_json_object(call.arguments)
-    except LLMOutputParseError:
-        return ""
-    return str(args.get("message", ""))
-
-
-def _normalise(output: Any, name: str) -> str:
-    if output is None:
-        text = "None"
-    elif isinstance(output, str):
-        text = output
-    else:
-        try:
-            text = json.dumps(output, ensure_ascii=False, default=str)
-        except (TypeError, ValueError):
-            text = str(output)
-    limit = constants.FUNCTION_RETURN_CHAR_LIMIT
-    if len(text) > limit and name not in SEARCH_FUNCTIONS:
-        text = text[:limit] + f"... [NOTE: output cut to {limit} characters; it was {len(text)} characters long]"
-    elif len(text) > 3 * limit:
-        text = text[: 3 * limit] + "... [NOTE: results cut; ask for a smaller page]"
-    return text
-
-
-def _cap(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    return text[:limit] + f"... [NOTE: cut to {limit} characters to fit the context window; it was {len(text)}]"
-
-
-def _good_first_message(message: Message, require_thought: bool = False) -> bool:
-    """A usable opening, as the original checked it: a send_message (or archival search) call whose
-    arguments parse, with inner thoughts (required for gpt-4 models) free of function syntax."""
-    calls = message.tool_calls or []
-    if not calls or calls[0].name not in FIRST_MESSAGE_FUNCTIONS:
+def thoughts_travel_as_argument(llm: LLMConfig) -> bool:
+    """Wrapped models write `inner_thoughts` in their JSON already; native callers get the argument
+    unless the user chose text content (2023 gpt-4 habits)."""
+    if llm.model_wrapper:
         return False
-    try:
-        args = parse_json_object(calls[0].arguments)
-    except LLMOutputParseError:
-        return False
-    if calls[0].name == "send_message" and not isinstance(args.get("message"), str):
-        return False
-    thought = (message.content or "").strip()
-    if require_thought and not thought:
-        return False
-    return not any(ch in thought for ch in '(){}[]"') and "send_message" not in thought and "functions" not in thought
+    return llm.inner_thoughts != "content"
+
+
+def scaled_limit(configured: int, default: int, llm: LLMConfig, text: str) -> int:
+    """A block's character limit: the default shrinks with small windows (2000 characters per block
+    take a quarter of a 4k window) but leaves the starting text room to grow by a quarter; a limit
+    the user set is theirs."""
+    if configured != default:
+        return configured
+    return min(default, max(500, llm.context_window // 4, int(len(text) * 1.25)))
+
+
+def check_budget(
+    llm: LLMConfig, system_prompt: str, function_names: list[str], blocks: dict[str, CoreMemoryBlock]
+) -> None:
+    """Refuse to create an agent whose fixed parts leave the conversation less than its floor."""
+    encoder = encoder_for(llm.model)
+    schemas = [spec.schema for spec in load_functions(function_names).values()]
+    if thoughts_travel_as_argument(llm):
+        schemas = [with_inner_thoughts(s) for s in schemas]
+    system = encoder.count(system_prompt) + 40
+    functions = encoder.count(json.dumps(schemas))
+    core = encoder.count(CoreMemory(blocks).render()) + 30
+    reserve = min(constants.RESERVED_COMPLETION_TOKENS, max(256, llm.context_window // 8))
+    room = llm.context_window - reserve - system - functions - core - STATUS_ALLOWANCE - SUMMARY_ALLOWANCE
+    floor = conversation_floor(llm.context_window)
+    if room < floor:
+        raise MemGPTError(
+            f"A context window of {llm.context_window} tokens is too small for this agent: the system prompt "
+            f"({system}), functions ({functions}), core memory ({core}) and the reply's reserve "
+            f"({reserve}) leave {max(room, 0)} tokens for the conversation; at least {floor} are needed. Use a model "
+            "with a larger window (or --context-window if the server allows more), lower "
+            "limits.core_memory_persona_limit / limits.core_memory_human_limit in the config, or a preset with "
+            "fewer functions."
+        )

@@ -6,6 +6,8 @@ inner thoughts, function calls and the incoming messages can be included for deb
 
 from __future__ import annotations
 
+from typing import Any
+
 from memgpt.interface import AgentEvent
 
 
@@ -18,7 +20,9 @@ class AutoGenInterface:
         show_inner_thoughts: bool = False,
         show_function_outputs: bool = False,
         debug: bool = False,
+        forward_to: Any = None,
     ) -> None:
+        self.forward_to = forward_to  # another interface that sees every event too (e.g. a console)
         self.message_list = message_list if message_list is not None else []
         self.fancy = fancy
         self.show_user_message = show_user_message
@@ -30,6 +34,8 @@ class AutoGenInterface:
         self.message_list.clear()
 
     def emit(self, event: AgentEvent) -> None:
+        if self.forward_to is not None:
+            self.forward_to.emit(event)
         if self.debug:
             print(f"{event.kind} :: {event.text}")
         kind = event.kind

@@ -9,7 +9,6 @@ and saved after every step, so its memory carries over from one chat (or one scr
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from autogen import Agent as AutoGenAgent
@@ -17,8 +16,19 @@ from autogen import ConversableAgent
 
 from memgpt.agent import Agent
 from memgpt.autogen.interface import AutoGenInterface
-from memgpt.config import Credentials, LLMConfig, MemGPTConfig
+from memgpt.autogen.llm_config import adopt_legacy_llm_config, llm_from_autogen, translate_llm_config
+from memgpt.config import Credentials, MemGPTConfig
 from memgpt.errors import MemGPTError
+from memgpt.presets.presets import PresetAgent, open_or_create, storage_name
+
+__all__ = [
+    "AutoGenInterface",
+    "MemGPTAgent",
+    "create_autogen_memgpt_agent",
+    "create_memgpt_autogen_agent_from_config",
+    "describe",
+    "translate_llm_config",
+]
 
 HUMAN_TEXT_BY_MODE = {
     "TERMINATE": "Work by yourself, the user won't reply until you output `TERMINATE` to end the conversation.",
@@ -33,21 +43,47 @@ def _content(message: dict[str, Any]) -> str:
     return "" if content is None else str(content)
 
 
+def describe(agent: Agent, limit: int = 300) -> str:
+    """What a GroupChatManager reads to decide who speaks: the persona's opening, as the agent sees itself.
+
+    AutoGen lists every member as "name: description" in its speaker-selection prompt; an empty
+    description (AutoGen's default when there is no system message) means the MemGPT agent is
+    rarely, if ever, picked.
+    """
+    persona = " ".join(agent.core.blocks["persona"].value.split())
+    if len(persona) > limit:
+        cut = persona[:limit]
+        persona = (cut[: cut.rfind(" ")] if " " in cut else cut) + " ..."
+    return f"A MemGPT agent with long-term memory. Its persona: {persona}" if persona else "A MemGPT agent."
+
+
 class MemGPTAgent(ConversableAgent):
+    """`agent` is a memgpt Agent, or what `memgpt.presets.use_preset` returned (stored now, under `name`).
+
+    `description` is what group chats use to pick speakers; by default it comes from the persona.
+    """
+
     def __init__(
         self,
         name: str,
-        agent: Agent,
+        agent: Agent | PresetAgent,
         skip_verify: bool = False,
         concat_other_agent_messages: bool = False,
         is_termination_msg: Any = None,
         default_auto_reply: str = "",
         storage: Any = None,
         max_consecutive_auto_reply: int | None = None,
+        description: str | None = None,
     ) -> None:
+        if isinstance(agent, PresetAgent):  # 0.1-era: use_preset(...) then MemGPTAgent(name=, agent=)
+            storage = storage or agent.storage
+            agent = agent.bind(name)
+        if not hasattr(agent.interface, "reply"):  # any other interface: collect the reply, still tell it
+            agent.interface = AutoGenInterface(forward_to=agent.interface)
         super().__init__(
             name,
             system_message="",
+            description=description or describe(agent),
             is_termination_msg=is_termination_msg,
             max_consecutive_auto_reply=max_consecutive_auto_reply,
             human_input_mode="NEVER",
@@ -131,49 +167,6 @@ class MemGPTAgent(ConversableAgent):
             self._storage = None
 
 
-def _storage_name(name: str) -> str:
-    """AutoGen names may hold spaces; memgpt agent names are letters, digits, '-' and '_'."""
-    cleaned = re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_") or "autogen_agent"
-    return cleaned[:64]
-
-
-def _llm_from_autogen(llm_config: Any, base: LLMConfig) -> tuple[LLMConfig, Credentials, dict[str, Any]]:
-    """An AutoGen llm_config (config_list[0]) or the original's MemGPT-style dict, as our settings."""
-    from memgpt.llm import context_window_for
-
-    if not llm_config:
-        return base, Credentials.load(), {}
-    entry = dict((llm_config.get("config_list") or [llm_config])[0]) if isinstance(llm_config, dict) else {}
-    update: dict[str, Any] = {}
-    creds = Credentials.load()
-    model = entry.get("model")
-    if model:
-        update["model"] = model
-        update["context_window"] = context_window_for(model) or base.context_window
-    endpoint = entry.get("model_endpoint") or entry.get("base_url") or entry.get("api_base")
-    if endpoint:
-        update["model_endpoint"] = endpoint
-        update["model_endpoint_type"] = entry.get("model_endpoint_type") or (
-            "openai" if "api.openai.com" in endpoint else "openai-compatible"
-        )
-    if entry.get("api_type") == "azure":
-        update["model_endpoint_type"] = "azure"
-        creds = creds.model_copy(
-            update={
-                "azure_key": entry.get("api_key"),
-                "azure_endpoint": endpoint,
-                "azure_version": entry.get("api_version"),
-            }
-        )
-    elif entry.get("api_key") or entry.get("openai_key"):
-        creds = creds.model_copy(update={"openai_key": entry.get("api_key") or entry.get("openai_key")})
-    for key in ("context_window", "model_wrapper", "model_endpoint_type"):
-        if entry.get(key):
-            update[key] = entry[key]
-    extras = {k: entry[k] for k in ("preset",) if entry.get(k)}
-    return base.model_copy(update=update), creds, extras
-
-
 def create_memgpt_autogen_agent_from_config(
     name: str,
     system_message: str | None = "",
@@ -189,12 +182,15 @@ def create_memgpt_autogen_agent_from_config(
     skip_verify: bool = False,
     agent_name: str | None = None,
     preset: str | None = None,
+    description: str | None = None,
 ) -> MemGPTAgent:
     """A MemGPTAgent configured like any AutoGen agent.
 
     `system_message` becomes the persona (empty: the default persona); the human block follows
     `human_input_mode` as in the original. An agent of the same name that already exists is resumed
-    with all its memories, so running a script twice continues the same agent.
+    with all its memories, so running a script twice continues the same agent. `description` is
+    what group chats read to pick speakers (default: from the persona). A pyautogen-era
+    `llm_config` is upgraded in place for today's autogen (see memgpt.autogen.llm_config).
     """
     from memgpt.llm import create_llm_client
     from memgpt.storage import open_storage
@@ -206,27 +202,25 @@ def create_memgpt_autogen_agent_from_config(
             "belong on another agent of the chat (e.g. a UserProxyAgent)."
         )
     config = MemGPTConfig.load() if MemGPTConfig.exists() else MemGPTConfig()
-    llm, creds, extras = _llm_from_autogen(llm_config, config.llm)
+    llm, creds, extras = llm_from_autogen(llm_config, config.llm)
+    adopt_legacy_llm_config(llm_config)  # after reading it: GroupChatManager may get the same dict
     config.llm = llm
     interface = AutoGenInterface(**(interface_kwargs or {}))
     storage = open_storage(config)
-    stored_name = _storage_name(agent_name or name)
+    stored_name = storage_name(agent_name or name)
     client = create_llm_client(llm, creds)
     try:
-        if storage.agents.exists(stored_name):
-            agent = Agent.load(stored_name, config=config, storage=storage, interface=interface, llm_client=client)
-        else:
-            human = HUMAN_TEXT_BY_MODE.get(human_input_mode) or load_text("humans", config.defaults.human)
-            agent = Agent.create(
-                name=stored_name,
-                config=config,
-                storage=storage,
-                interface=interface,
-                llm_client=client,
-                preset=preset or extras.get("preset"),
-                persona_text=system_message or None,
-                human_text=human,
-            )
+        human = HUMAN_TEXT_BY_MODE.get(human_input_mode) or load_text("humans", config.defaults.human)
+        agent = open_or_create(
+            stored_name,
+            config=config,
+            storage=storage,
+            interface=interface,
+            llm_client=client,
+            preset=preset or extras.get("preset"),
+            persona_text=system_message or None,
+            human_text=human,
+        )
     except BaseException:
         storage.close()
         raise
@@ -238,6 +232,7 @@ def create_memgpt_autogen_agent_from_config(
         default_auto_reply=default_auto_reply,
         storage=storage,
         max_consecutive_auto_reply=max_consecutive_auto_reply,
+        description=description,
     )
 
 
@@ -248,6 +243,7 @@ def create_autogen_memgpt_agent(
     default_auto_reply: str = "",
     is_termination_msg: Any = None,
     autogen_name: str | None = None,
+    description: str | None = None,
 ) -> MemGPTAgent:
     """Bring an existing memgpt agent (made with `memgpt run` or earlier scripts) into AutoGen."""
     from memgpt.storage import open_storage
@@ -268,4 +264,5 @@ def create_autogen_memgpt_agent(
         is_termination_msg=is_termination_msg,
         default_auto_reply=default_auto_reply,
         storage=storage,
+        description=description,
     )

@@ -18,10 +18,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 # These end the agent's turn by nature, so they get no request_heartbeat parameter.
 NO_HEARTBEAT = {"send_message", "pause_heartbeats"}
-HEARTBEAT_DESCRIPTION = (
-    "Request an immediate heartbeat after the function runs. Set to true to keep thinking, e.g. to call "
-    "another function or send a message with the result."
-)
+# Repeated in every function's schema: kept short, since small windows pay for it six times.
+HEARTBEAT_DESCRIPTION = "true: run again right after this call, to call another function or reply with the result."
 
 _JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean"}
 

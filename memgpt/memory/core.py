@@ -14,8 +14,11 @@ class CoreMemoryError(ValueError):
 
 
 class CoreMemory:
-    def __init__(self, blocks: dict[str, CoreMemoryBlock]) -> None:
+    def __init__(self, blocks: dict[str, CoreMemoryBlock], total_limit: int | None = None) -> None:
         self.blocks = blocks
+        # Characters all blocks may hold together (the agent sets it from the context window), so
+        # the model's own edits cannot leave the conversation without room.
+        self.total_limit = total_limit
 
     def _block(self, name: str) -> CoreMemoryBlock:
         if name not in self.blocks:
@@ -31,6 +34,15 @@ class CoreMemory:
                 f"(requested {len(new_value)}; {max(room, 0)} characters are left). Condense the block with "
                 "core_memory_replace, or move less important details to archival memory with archival_memory_insert."
             )
+        if self.total_limit is not None:
+            others = sum(len(b.value) for b in self.blocks.values() if b is not block)
+            if others + len(new_value) > self.total_limit and len(new_value) > len(block.value):
+                room = self.total_limit - others - len(block.value)
+                raise CoreMemoryError(
+                    f"Edit failed: core memory as a whole may hold {self.total_limit} characters in this model's "
+                    f"context window ({max(room, 0)} are left). Condense a block with core_memory_replace, or move "
+                    "details to archival memory with archival_memory_insert."
+                )
 
     def append(self, name: str, content: str) -> str:
         block = self._block(name)

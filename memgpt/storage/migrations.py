@@ -86,6 +86,35 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (source, agent)
     );
     """,
+    # 2: full-text search knows each message's agent. The index holds an `owner` token per agent
+    # ('a' + hex of the name: one alphanumeric token, unique per name), so a search is answered by
+    # the index alone — its cost follows the matches, not the history (joining to `messages` to filter
+    # by agent cost one lookup per match: 86 ms for a common word at 100k messages). Contentless: the
+    # text itself stays in `messages` only.
+    """
+    DROP TRIGGER messages_ai;
+    DROP TRIGGER messages_ad;
+    DROP TRIGGER messages_au;
+    DROP TABLE messages_fts;
+    CREATE VIRTUAL TABLE messages_fts USING fts5(
+        owner, search_text, content='', tokenize='unicode61 remove_diacritics 2'
+    );
+    INSERT INTO messages_fts(rowid, owner, search_text)
+        SELECT id, 'a' || hex(agent), search_text FROM messages WHERE search_text IS NOT NULL;
+    CREATE TRIGGER messages_ai AFTER INSERT ON messages WHEN new.search_text IS NOT NULL BEGIN
+        INSERT INTO messages_fts(rowid, owner, search_text) VALUES (new.id, 'a' || hex(new.agent), new.search_text);
+    END;
+    CREATE TRIGGER messages_ad AFTER DELETE ON messages WHEN old.search_text IS NOT NULL BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, owner, search_text)
+            VALUES ('delete', old.id, 'a' || hex(old.agent), old.search_text);
+    END;
+    CREATE TRIGGER messages_au AFTER UPDATE OF search_text ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, owner, search_text)
+            SELECT 'delete', old.id, 'a' || hex(old.agent), old.search_text WHERE old.search_text IS NOT NULL;
+        INSERT INTO messages_fts(rowid, owner, search_text)
+            SELECT new.id, 'a' || hex(new.agent), new.search_text WHERE new.search_text IS NOT NULL;
+    END;
+    """,
 ]
 
 

@@ -1,0 +1,167 @@
+"""No wedged agents: the context budget holds for any input, and one reply's work is bounded."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from memgpt.agent import Agent
+from memgpt.config import LLMConfig, MemGPTConfig
+from memgpt.constants import MAX_SUMMARY_CALLS_PER_STEP, MAX_TOOL_CALLS_PER_REPLY
+from memgpt.errors import MemGPTError
+from memgpt.interface import RecordingInterface
+from memgpt.storage import open_storage
+from memgpt.tokens import count_tokens
+from tests.fake_llm import Reply, send_message, text, tool_call, tool_calls
+
+
+def _summariser_requests(fake_llm) -> list[dict]:
+    return [r for r in fake_llm.chat_requests() if not r.get("tools")]
+
+
+def _sent_tokens(body: dict) -> int:
+    return count_tokens(json.dumps(body["messages"])) + count_tokens(json.dumps(body.get("tools") or []))
+
+
+def _answer(request: dict) -> Reply:
+    """A model that summarises when asked to and otherwise answers the user briefly."""
+    if not request["body"].get("tools"):
+        return text("We talked about many things.")
+    return send_message("Sure.")
+
+
+@pytest.mark.parametrize("window", [4096, 8192])
+@pytest.mark.parametrize("where", ["message", "thought"])
+def test_a_40kb_single_line_reply_does_not_wedge_the_agent(make_agent, fake_llm, window, where) -> None:
+    agent = make_agent(window=window)
+    fake_llm.script(send_message("Hi"))
+    agent.greet(verify=False)
+    huge = "word" * 10_000  # 40 KB, one line, no spaces
+    if where == "message":
+        fake_llm.script(send_message(huge))
+    else:
+        fake_llm.script(send_message("ok", thought=huge))
+    fake_llm.default = _answer
+    agent.user_message("tell me everything", verify=False)
+    agent.user_message("and now?", verify=False)  # the next turn answers
+    assert agent.interface.of_kind("assistant_message")[-1].text == "Sure."
+    assert len(_summariser_requests(fake_llm)) <= 2 * MAX_SUMMARY_CALLS_PER_STEP
+    for body in fake_llm.chat_requests():
+        assert _sent_tokens(body) <= window
+    agent.close()
+    resumed = Agent.load(agent.name, config=agent.config, storage=agent.storage, interface=RecordingInterface())
+    try:
+        calls_before = len(fake_llm.chat_requests())
+        assert resumed.user_message("still there?", verify=False).messages[0] == "Sure."
+        assert len(fake_llm.chat_requests()) - calls_before <= 3  # a clean restart: no summary storm
+    finally:
+        resumed.close()
+
+
+def test_a_4096_window_agent_with_default_texts_chats_for_200_turns_across_resumes(make_agent, fake_llm) -> None:
+    agent = make_agent(window=4096, name="small")
+    config, storage = agent.config, agent.storage
+    fake_llm.default = _answer
+    for turn in range(200):
+        if turn % 20 == 19:
+            agent.close()
+            agent = Agent.load("small", config=config, storage=storage, interface=RecordingInterface())
+        assert agent.user_message(f"Turn {turn}: how was your day? I walked the dog.", verify=False).messages
+    agent.close()
+    for body in fake_llm.chat_requests():
+        assert _sent_tokens(body) <= 4096
+
+
+def test_logins_without_a_word_between_collapse_to_one(make_agent, fake_llm) -> None:
+    agent = make_agent(window=4096)
+    config, storage = agent.config, agent.storage
+    agent.close()
+    for _ in range(30):
+        Agent.load("tester", config=config, storage=storage, interface=RecordingInterface()).close()
+    resumed = Agent.load("tester", config=config, storage=storage, interface=RecordingInterface())
+    try:
+        logins = [m for m in resumed.in_context_messages() if '"type": "login"' in (m.content or "")]
+        assert len(logins) == 1
+        fake_llm.script(send_message("Hello again"))
+        assert resumed.user_message("hello", verify=False).messages == ["Hello again"]
+    finally:
+        resumed.close()
+
+
+def test_a_window_too_small_for_the_agent_is_refused_at_creation_with_the_numbers(fake_llm) -> None:
+    config = MemGPTConfig(
+        llm=LLMConfig(
+            model="gpt-4", model_endpoint_type="openai-compatible", model_endpoint=fake_llm.url, context_window=2048
+        )
+    )
+    storage = open_storage(config)
+    with pytest.raises(MemGPTError, match=r"window of 2048 tokens is too small.*system prompt \(\d+\)"):
+        Agent.create(name="tiny", config=config, storage=storage, interface=RecordingInterface())
+    assert not storage.agents.exists("tiny")
+
+
+def test_core_memory_cannot_grow_past_what_the_window_allows(make_agent, fake_llm) -> None:
+    agent = make_agent(window=4096, core_memory_human_limit=50_000)
+    fake_llm.script(send_message("Hi"))
+    agent.greet(verify=False)
+    fake_llm.script(
+        tool_call("core_memory_append", {"name": "human", "content": "likes tea " * 200, "request_heartbeat": True}),
+        send_message("Noted."),
+    )
+    fake_llm.default = _answer  # a small window: a memory alert may follow
+    agent.user_message("I like tea.", verify=False)
+    results = [e for e in agent.interface.of_kind("function_result") if e.data["name"] == "core_memory_append"]
+    assert results[-1].data["status"] == "Failed" and "core memory as a whole" in results[-1].text
+    assert "likes tea" not in agent.core.blocks["human"].value
+    assert agent.user_message("hello", verify=False).messages[0] == "Sure."  # the user still has room
+
+
+def test_a_reply_with_500_calls_runs_only_the_first_few(make_agent, fake_llm) -> None:
+    agent = make_agent()
+    fake_llm.script(send_message("Hi"))
+    agent.greet(verify=False)
+    calls = [("archival_memory_insert", {"content": f"note {i}"}) for i in range(500)]
+    fake_llm.script(tool_calls(calls), send_message("Done."))
+    assert agent.user_message("save these", verify=False).messages == ["Done."]
+    assert agent.archival_count == MAX_TOOL_CALLS_PER_REPLY
+    failed = [e for e in agent.interface.of_kind("function_result") if e.data["status"] == "Failed"]
+    assert len(failed) == 1 and "this and 491 more calls" in failed[0].text
+    stored = [m for m in agent.in_context_messages() if m.tool_calls and len(m.tool_calls) > 1][-1]
+    assert len(stored.tool_calls) == MAX_TOOL_CALLS_PER_REPLY + 1  # the context does not carry 500 calls
+
+
+def test_huge_arguments_are_refused_and_long_queries_cut(make_agent, fake_llm) -> None:
+    agent = make_agent()
+    fake_llm.script(send_message("Hi"))
+    agent.greet(verify=False)
+    fake_llm.script(
+        tool_call("conversation_search", {"query": "dog " * 250_000, "request_heartbeat": True}),
+        tool_call("conversation_search", {"query": "dog " * 1_000, "request_heartbeat": True}),
+        send_message("No."),
+    )
+    assert agent.user_message("did I mention a dog?", verify=False).messages == ["No."]
+    results = [e for e in agent.interface.of_kind("function_result") if e.data["name"] == "conversation_search"]
+    assert results[0].data["status"] == "Failed" and "at most 20000 are accepted" in results[0].text
+    assert results[1].data["status"] == "OK"  # 4,000 characters: cut to 1,000 and searched
+    assert all(len(c.arguments) < 5_000 for m in agent.in_context_messages() for c in m.tool_calls or [])
+
+
+def test_a_requested_heartbeat_is_never_replaced_by_the_memory_alert(make_agent, fake_llm) -> None:
+    """The original sent the alert instead of the heartbeat, and the search result never reached the user."""
+    agent = make_agent(window=8192)
+    fake_llm.script(send_message("Hi"))
+    agent.greet(verify=False)
+    fake_llm.default = send_message("ok " + "fine " * 40)
+    while agent._prompt_tokens() < 0.72 * agent.window:
+        agent.user_message("chatter " * 60, verify=False)
+    fake_llm.default = None
+    fake_llm.script(
+        tool_call("archival_memory_search", {"query": "chatter " * 100, "request_heartbeat": True}),
+        send_message("Here is what I found."),
+        send_message("(saved what matters)"),
+    )
+    result = agent.user_message("chatter " * 150 + " what did you find?", verify=False)
+    assert result.messages[0] == "Here is what I found."  # the heartbeat came first
+    kinds = [e.kind for e in agent.interface.events if e.kind in ("heartbeat", "memory_warning", "assistant_message")]
+    assert kinds[-4:] == ["heartbeat", "assistant_message", "memory_warning", "assistant_message"]
