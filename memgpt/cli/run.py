@@ -81,7 +81,8 @@ def run(
             print_error(str(exc))
             raise typer.Exit(1) from None
         the_agent, persisted = opened
-        if stream is not None:
+        if stream is not None and stream != the_agent.llm_config.stream:  # a display choice: never saved
+            persisted = persisted or dict(the_agent.state.llm)
             the_agent.llm_config = the_agent.llm_config.model_copy(update={"stream": stream})
         try:
             session = _session(the_agent, interface, interactive, persisted)
