@@ -1,8 +1,11 @@
 """The user's configuration: a pydantic model stored as JSON, plus a separate credentials file.
 
-Keys never live in `config.json`: they go to `credentials.json`, created with mode 0600.
-Environment variables (`OPENAI_API_KEY`, `OPENAI_BASE_URL`, `AZURE_OPENAI_*`) win over files, so
-a user can keep secrets out of files altogether.
+Keys never live in `config.json`: they go to `credentials.json`, created with mode 0600, one key
+per endpoint, so a key is only ever sent to the host it was given for (see `Credentials.key_for`).
+Environment variables win over files, so a user can keep secrets out of files altogether:
+`OPENAI_API_KEY` (OpenAI's own endpoint only), `MEMGPT_<PROVIDER>_API_KEY` (e.g.
+`MEMGPT_VLLM_API_KEY`, `MEMGPT_OPENAI_COMPATIBLE_API_KEY`: endpoints of that provider type),
+`AZURE_OPENAI_*`, and `OPENAI_BASE_URL` for the endpoint.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from memgpt import constants, paths
 from memgpt.errors import ConfigError
@@ -89,6 +93,20 @@ class AgentLimits(BaseModel):
     max_chained_steps: int = constants.MAX_CHAINED_STEPS
 
 
+class ToolsConfig(BaseModel):
+    """What the functions that reach outside memory (files, HTTP) may touch (see functions/extras.py)."""
+
+    # Folders the file tools may read and write; empty: only the workspace folder under the data dir.
+    allowed_dirs: list[str] = Field(default_factory=list)
+    # More folders for one agent: {"agent name": ["/path", ...]} (`memgpt agent set NAME --allow-dir PATH`).
+    agent_dirs: dict[str, list[str]] = Field(default_factory=dict)
+    # Hosts (`name`, `name:port`, an IP or a CIDR like 10.0.0.0/8) http_request may reach although they
+    # are loopback, private or link-local; public addresses need no entry.
+    http_allowed_hosts: list[str] = Field(default_factory=list)
+    http_timeout: float = 30.0  # seconds for a whole request, redirects included
+    http_max_bytes: int = 1_000_000  # a longer body is cut (the model sees a few thousand characters anyway)
+
+
 class MemGPTConfig(BaseModel):
     config_version: int = CONFIG_VERSION
     llm: LLMConfig = Field(default_factory=LLMConfig)
@@ -96,6 +114,7 @@ class MemGPTConfig(BaseModel):
     defaults: DefaultsConfig = Field(default_factory=DefaultsConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     limits: AgentLimits = Field(default_factory=AgentLimits)
+    tools: ToolsConfig = Field(default_factory=ToolsConfig)
 
     @staticmethod
     def exists() -> bool:
@@ -133,12 +152,54 @@ class MemGPTConfig(BaseModel):
 
     def save(self) -> Path:
         path = paths.config_file()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        paths.make_private_dir(path.parent)
         atomic_write_text(path, self.model_dump_json(indent=2) + "\n")
         return path
 
 
+OPENAI_ENDPOINT = DEFAULT_ENDPOINTS["openai"]
+OPENAI_HOST = "api.openai.com"
+
+
+def normalize_endpoint(url: str) -> str:
+    """One spelling per endpoint: lower-case scheme and host, no default port, no trailing slash."""
+    parts = urlsplit(url.strip())
+    scheme = (parts.scheme or "https").lower()
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    netloc = host if port is None or (scheme, port) in (("http", 80), ("https", 443)) else f"{host}:{port}"
+    return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(normalize_endpoint(url))
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def is_openai_host(url: str) -> bool:
+    return (urlsplit(url.strip()).hostname or "").lower() == OPENAI_HOST
+
+
+def provider_env_var(endpoint_type: str) -> str:
+    """`MEMGPT_VLLM_API_KEY`, `MEMGPT_OPENAI_COMPATIBLE_API_KEY`, ...: a key for endpoints of that type."""
+    return f"MEMGPT_{endpoint_type.upper().replace('-', '_')}_API_KEY"
+
+
+def mask_key(key: str) -> str:
+    return f"{key[:3]}…{key[-4:]}" if len(key) >= 12 else "…" * 3
+
+
 class Credentials(BaseModel):
+    """API keys, one per endpoint. Only `key_for` decides which key goes where.
+
+    `keys` maps a normalised endpoint URL to its key. The file written by earlier releases held a
+    single `openai_key` for every provider; `load()` reads it as the key of OpenAI's own endpoint,
+    which is what users typed it in for, and the next save writes the new shape. A Credentials built
+    in code with `openai_key=...` (AutoGen config lists, library callers) means "the key for the
+    endpoint I pair this with", as the caller chose both.
+    """
+
+    keys: dict[str, str] = Field(default_factory=dict)
     openai_key: str | None = None
     azure_key: str | None = None
     azure_endpoint: str | None = None
@@ -146,22 +207,38 @@ class Credentials(BaseModel):
     azure_deployment: str | None = None
     azure_embedding_deployment: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _normalise_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("keys"), dict):
+            data = {**data, "keys": {normalize_endpoint(k): v for k, v in data["keys"].items() if v}}
+        return data
+
     @classmethod
     def load(cls) -> Credentials:
-        """Credentials from the file, overridden by environment variables."""
+        """Credentials from the file (an old single `openai_key` becomes OpenAI's key); Azure settings
+        from the environment win over the file. Other keys from the environment are read by `key_for`,
+        at the moment a key is chosen, so they are never written to the file."""
         path = paths.credentials_file()
-        creds = cls()
+        raw: dict[str, Any] = {}
         if path.exists():
             try:
-                creds = cls.model_validate_json(path.read_text(encoding="utf-8"))
+                raw = json.loads(path.read_text(encoding="utf-8"))
+                if not isinstance(raw, dict):
+                    raise ValueError("not a JSON object")
+                legacy = raw.pop("openai_key", None)
+                if legacy:
+                    raw.setdefault("keys", {}).setdefault(OPENAI_ENDPOINT, legacy)
+                creds = cls.model_validate(raw)
             except (OSError, ValueError) as exc:
                 raise ConfigError(
                     f"The credentials file {path} could not be read ({exc.__class__.__name__}). "
                     "Run `memgpt configure` to write it again."
                 ) from None
+        else:
+            creds = cls()
         env = os.environ
         overrides = {
-            "openai_key": env.get("OPENAI_API_KEY"),
             "azure_key": env.get("AZURE_OPENAI_KEY") or env.get("AZURE_OPENAI_API_KEY"),
             "azure_endpoint": env.get("AZURE_OPENAI_ENDPOINT"),
             "azure_version": env.get("AZURE_OPENAI_VERSION") or env.get("OPENAI_API_VERSION"),
@@ -170,10 +247,50 @@ class Credentials(BaseModel):
         }
         return creds.model_copy(update={k: v for k, v in overrides.items() if v})
 
+    def stored_key(self, endpoint_url: str) -> str | None:
+        """The key saved for this endpoint, or for another path on the same scheme://host:port."""
+        wanted = normalize_endpoint(endpoint_url)
+        if wanted in self.keys:
+            return self.keys[wanted]
+        origin = _origin(endpoint_url)
+        return next((key for url, key in self.keys.items() if _origin(url) == origin), None)
+
+    def key_for(self, endpoint_type: str, endpoint_url: str | None) -> str | None:
+        """The key to send to `endpoint_url`, or None: never a key given for another host.
+
+        Order: `MEMGPT_<TYPE>_API_KEY`; for Azure the Azure key; a key set in code (`openai_key`);
+        `OPENAI_API_KEY` (only when the host is api.openai.com); the key stored for the endpoint.
+        """
+        env = os.environ
+        url = endpoint_url or (OPENAI_ENDPOINT if endpoint_type == "openai" else "")
+        if env.get(provider_env_var(endpoint_type)):
+            return env[provider_env_var(endpoint_type)]
+        if endpoint_type == "azure" and self.azure_key:
+            return self.azure_key
+        if self.openai_key and endpoint_type != "azure":
+            return self.openai_key
+        if url and is_openai_host(url) and env.get("OPENAI_API_KEY"):
+            return env["OPENAI_API_KEY"]
+        return self.stored_key(url) if url else None
+
+    def set_key(self, endpoint_url: str, key: str) -> str:
+        endpoint = normalize_endpoint(endpoint_url)
+        self.keys[endpoint] = key
+        return endpoint
+
+    def remove_key(self, endpoint_url: str) -> bool:
+        return self.keys.pop(normalize_endpoint(endpoint_url), None) is not None
+
+    def is_empty(self) -> bool:
+        return not self.model_dump(exclude_none=True, exclude_defaults=True)
+
     def save(self) -> Path:
         path = paths.credentials_file()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(path, self.model_dump_json(indent=2, exclude_none=True) + "\n", mode=0o600)
+        paths.make_private_dir(path.parent)
+        data = self.model_dump(exclude_none=True, exclude={"openai_key"})
+        if self.openai_key:  # set in code: it was given for OpenAI unless the caller says otherwise
+            data.setdefault("keys", {}).setdefault(OPENAI_ENDPOINT, self.openai_key)
+        atomic_write_text(path, json.dumps(data, indent=2) + "\n", mode=0o600)
         return path
 
 

@@ -9,9 +9,13 @@ environment variable is seen at once.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 APP_NAME = "memgpt"
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+_POSIX = os.name == "posix"
 
 
 def _home() -> Path | None:
@@ -84,8 +88,85 @@ def shipped_dir(kind: str) -> Path:
     return package.parent / kind
 
 
+def workspace_dir() -> Path:
+    """The folder file tools may use when the user has allowed no other (created on first use)."""
+    return data_dir() / "workspace"
+
+
+def make_private_dir(path: Path) -> Path:
+    """Create `path` (and missing parents) readable only by the owner, whatever the umask.
+
+    Only folders created here are narrowed: an existing folder that is not ours (a MEMGPT_HOME the user
+    pointed at their home, say) is left alone except by `repair_permissions`.
+    """
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    if _POSIX:
+        for created in missing:
+            os.chmod(created, PRIVATE_DIR)
+    return path
+
+
 def ensure_dirs() -> None:
     for d in (config_dir(), data_dir(), index_dir(), locks_dir()):
-        d.mkdir(parents=True, exist_ok=True)
+        make_private_dir(d)
     for kind in ("personas", "humans", "presets", "functions"):
-        user_texts_dir(kind).mkdir(parents=True, exist_ok=True)
+        make_private_dir(user_texts_dir(kind))
+
+
+# What memgpt creates under its folders; only these are repaired, so a MEMGPT_HOME pointed at a
+# folder that also holds other things (the user's home, say) never has those changed.
+OWN_FILES = ("config.json", "credentials.json", "memgpt.db", "memgpt.db-wal", "memgpt.db-shm", "prompt_history")
+OWN_DIRS = (
+    "locks",
+    "logs",
+    "indexes",
+    "personas",
+    "humans",
+    "presets",
+    "functions",
+    "system_prompts",
+    "workspace",
+    "wordllama_cache",
+)
+
+
+def _too_open(path: Path) -> int | None:
+    """The mode `path` should have, if it now gives group/other access (None: fine, a symlink, not ours)."""
+    try:
+        st = path.lstat()
+    except OSError:
+        return None
+    if stat.S_ISLNK(st.st_mode) or not st.st_mode & 0o077 or st.st_uid != os.getuid():
+        return None
+    return PRIVATE_DIR if stat.S_ISDIR(st.st_mode) else stat.S_IMODE(st.st_mode) & PRIVATE_DIR
+
+
+def repair_permissions() -> list[Path]:
+    """Take group/other access off memgpt's folders and files; returns what was changed.
+
+    Runs at every CLI start (a few stat calls): files made by an older release, or by a process with
+    a loose umask, become 0600 and folders 0700. Symlinks are not followed (their targets are not ours).
+    """
+    if not _POSIX:
+        return []
+    candidates: list[Path] = []
+    for root in {config_dir(), data_dir()}:
+        if not root.is_dir():
+            continue
+        own = [root / name for name in (*OWN_FILES, *OWN_DIRS) if (root / name).exists()]
+        if own:
+            candidates.append(root)
+        for path in own:
+            candidates.append(path)
+            if path.is_dir() and not path.is_symlink():
+                for folder, dirs, files in os.walk(path):
+                    here = Path(folder)
+                    candidates.extend(here / name for name in (*dirs, *files))
+    fixed: list[Path] = []
+    for path in dict.fromkeys(candidates):
+        wanted = _too_open(path)
+        if wanted is not None:
+            os.chmod(path, wanted)
+            fixed.append(path)
+    return fixed

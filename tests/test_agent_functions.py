@@ -9,7 +9,7 @@ import pytest
 
 from memgpt import paths
 from memgpt.agent import Agent
-from memgpt.config import LLMConfig, MemGPTConfig
+from memgpt.config import LLMConfig, MemGPTConfig, ToolsConfig
 from memgpt.errors import MemGPTError
 from memgpt.functions.base import send_message as base_send_message
 from memgpt.functions.schema import SchemaError, build_spec
@@ -355,6 +355,9 @@ def test_plain_text_gets_one_nudge_even_when_the_clock_moves(make_agent, fake_ll
 def test_extras_preset_files_http_and_plain_assistant(make_agent, fake_llm, tmp_path) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("line one\nline two\nline three\n")
+    # issue 13 §3: the file and HTTP tools reach only folders and local hosts the user allowed
+    tools = ToolsConfig(allowed_dirs=[str(tmp_path)], http_allowed_hosts=[f"127.0.0.1:{fake_llm.port}"])
+    MemGPTConfig(tools=tools).save()
     agent = make_agent(preset="memgpt_extras")
 
     def answer(request: dict) -> object:
@@ -441,6 +444,8 @@ def test_user_function_overrides_the_shipped_one_by_name(memgpt_home) -> None:
         '    Args:\n        minutes: Ignored.\n    """\n'
         '    return "not pausing"\n'
     )
-    spec = load_functions(["pause_heartbeats"])["pause_heartbeats"]
+    # issue 13: a user function replaces a built-in only when the preset asks for it as `user:NAME`
+    assert not load_functions(["pause_heartbeats"])["pause_heartbeats"].schema["description"].startswith("Never")
+    spec = load_functions(["user:pause_heartbeats"])["pause_heartbeats"]
     assert spec.func(None, minutes=5) == "not pausing"
     assert spec.schema["description"].startswith("Never pause")

@@ -32,7 +32,7 @@ def test_configure_from_flags_and_missing_flags(memgpt_home) -> None:
     result = run_memgpt("configure", "--context-window", "4096")  # later runs change one thing at a time
     assert json.loads(paths.config_file().read_text())["llm"]["context_window"] == 4096
     result = run_memgpt("configure", "--model-endpoint-type", "nonsense", "-y")
-    assert result.returncode == 2 and "must be one of" in result.stderr
+    assert result.returncode == 2 and "--model-endpoint-type must be one of: openai, azure" in result.stderr
 
 
 def test_corrupt_or_future_config_is_explained(memgpt_home) -> None:

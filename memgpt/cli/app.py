@@ -15,13 +15,24 @@ app = typer.Typer(
     help="An LLM agent with long-term memory: core memory in context, recall and archival storage on disk.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    _version: bool = typer.Option(
+        False, "--version", "-V", callback=_print_version, is_eager=True, help="Print the memgpt version and exit."
+    ),
+) -> None:
     """An LLM agent with long-term memory: core memory in context, recall and archival storage on disk."""
 
 
@@ -33,7 +44,7 @@ def version() -> None:
 
 def _register() -> None:
     # Each module adds its commands to `app`; they import nothing heavy at module level.
-    from memgpt.cli import configure, load, manage, reembed, run, server  # noqa: F401
+    from memgpt.cli import agents, configure, keys, load, manage, reembed, run, server  # noqa: F401
 
 
 _register()
@@ -44,6 +55,7 @@ def main() -> None:
 
     setup_logging(debug=False)  # libraries log at INFO; `run --debug` turns it up again
     try:
+        _repair_permissions()
         app()
     except MemGPTError as exc:
         from memgpt.cli.output import print_error
@@ -53,3 +65,13 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("\nInterrupted.\n")
         sys.exit(130)
+
+
+def _repair_permissions() -> None:
+    """Files an older release (or a loose umask) left readable by others become private, with a note."""
+    from memgpt import paths
+
+    fixed = paths.repair_permissions()
+    if fixed:
+        shown = ", ".join(str(p) for p in fixed[:3]) + (f" and {len(fixed) - 3} more" if len(fixed) > 3 else "")
+        sys.stderr.write(f"Note: made {len(fixed)} memgpt files private (readable by other users before): {shown}\n")

@@ -9,14 +9,16 @@ original dropped it).
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import typer
 
+from memgpt.cli import settings
 from memgpt.cli.app import app
 from memgpt.llm.formats import FORMATS
 
-PROVIDERS = ["openai", "azure", "ollama", "lmstudio", "vllm", "llamacpp", "localai", "koboldcpp", "openai-compatible"]
+PROVIDERS = settings.PROVIDERS
 WRAPPERS = ["none (native function calling)", *FORMATS]
 EMBEDDING_PROVIDERS = ["local", "openai", "openai-compatible", "azure"]
 
@@ -48,7 +50,7 @@ def run_wizard(flags: dict[str, Any] | None = None) -> None:
     import questionary
 
     from memgpt.cli.output import console
-    from memgpt.config import DEFAULT_ENDPOINTS, Credentials, MemGPTConfig
+    from memgpt.config import DEFAULT_ENDPOINTS, OPENAI_ENDPOINT, Credentials, MemGPTConfig
     from memgpt.errors import ConfigError
     from memgpt.llm import context_window_for
     from memgpt.texts import list_presets, list_texts
@@ -91,19 +93,23 @@ def run_wizard(flags: dict[str, Any] | None = None) -> None:
                     validate=lambda v: v.startswith(("http://", "https://")) or "Endpoint must start with http(s)://",
                 )
             )
-        if provider == "openai":
-            if flags.get("openai_key"):
-                creds.openai_key = flags["openai_key"]
-            elif not creds.openai_key:
-                creds.openai_key = _ask(
+        if flags.get("openai_key"):
+            creds.set_key(OPENAI_ENDPOINT, flags["openai_key"])
+        if flags.get("api_key") and provider != "azure":
+            creds.set_key(endpoint, flags["api_key"])
+        if provider == "openai" and not creds.key_for(provider, endpoint):
+            creds.set_key(
+                endpoint,
+                _ask(
                     questionary.password(
                         "Enter your OpenAI API key (starts with 'sk-'):",
                         validate=lambda v: bool(v.strip()) or "Required",
                     )
-                )
+                ),
+            )
         model = flags.get("model")
         if not model:
-            key = creds.azure_key if provider == "azure" else creds.openai_key
+            key = creds.key_for(provider, endpoint)
             offered = fetch_models(endpoint, key) if provider != "azure" else []
             manual = "[enter model name manually]"
             if offered:
@@ -158,7 +164,17 @@ def run_wizard(flags: dict[str, Any] | None = None) -> None:
     except Cancelled:
         out.print("Configuration cancelled; nothing was saved.", style="yellow")
         raise typer.Exit(1) from None
-    _save(config, creds, provider, endpoint, model, window, wrapper, emb_type, emb_update, preset, persona, human)
+    llm_update = {
+        "model_endpoint_type": provider,
+        "model_endpoint": endpoint,
+        "model": model,
+        "context_window": window,
+        "model_wrapper": wrapper,
+        **{k: flags[k] for k in ("request_timeout", "max_retries") if k in flags},
+    }
+    defaults_update = {"preset": preset, "persona": persona, "human": human}
+    _save(config, creds, llm_update, emb_type, emb_update, defaults_update, flags.get("embedding_chunk_size"))
+    offer_to_apply(config, flags.get("apply_to_agents"), ask=True)
 
 
 def _embedding_answers(emb_type: str, flags: dict[str, Any], emb: Any, llm_endpoint: str, questionary: Any) -> dict:
@@ -196,58 +212,94 @@ def _embedding_answers(emb_type: str, flags: dict[str, Any], emb: Any, llm_endpo
 def _save(
     config: Any,
     creds: Any,
-    provider: str,
-    endpoint: str,
-    model: str,
-    window: int,
-    wrapper: str | None,
+    llm_update: dict[str, Any],
     emb_type: str,
     emb_update: dict[str, Any],
-    preset: str,
-    persona: str,
-    human: str,
+    defaults_update: dict[str, str],
     chunk_size: int | None = None,
 ) -> None:
     from memgpt import paths
     from memgpt.cli.output import console
     from memgpt.texts import load_preset, load_text
 
-    load_preset(preset)  # unknown names fail before anything is written
-    load_text("personas", persona)
-    load_text("humans", human)
-    config.llm = config.llm.model_validate(
-        {
-            **config.llm.model_dump(),
-            "model_endpoint_type": provider,
-            "model_endpoint": endpoint,
-            "model": model,
-            "context_window": window,
-            "model_wrapper": wrapper,
-        }
-    )
+    load_preset(defaults_update["preset"])  # unknown names fail before anything is written
+    load_text("personas", defaults_update["persona"])
+    load_text("humans", defaults_update["human"])
+    config.llm = settings.with_updates(config.llm, llm_update)
     emb = {**config.embedding.model_dump(), "embedding_endpoint_type": emb_type, **emb_update}
     if chunk_size:
         emb["embedding_chunk_size"] = chunk_size
     config.embedding = config.embedding.model_validate(emb)
-    config.defaults = config.defaults.model_validate({"preset": preset, "persona": persona, "human": human})
+    config.defaults = config.defaults.model_validate(defaults_update)
     paths.ensure_dirs()
     saved = config.save()
-    if creds.model_dump(exclude_none=True):
-        creds.save()
     console().print(f"📖 Saved config to {saved}", markup=False)
-    if creds.model_dump(exclude_none=True):
+    if not creds.is_empty():
+        creds.save()
         console().print(f"🔑 Saved credentials to {paths.credentials_file()} (readable only by you)", markup=False)
+
+
+def offer_to_apply(config: Any, apply: bool | None, ask: bool) -> None:
+    """Existing agents keep their own LLM settings; say which differ from the new config, and move them
+    when asked (--apply-to-agents, or yes at the prompt in a terminal)."""
+    from memgpt.cli.output import console
+    from memgpt.config import LLMConfig
+    from memgpt.storage import open_storage
+
+    out = console()
+    target = {k: getattr(config.llm, k) for k in settings.AGENT_LLM_FIELDS}
+    with open_storage(config) as storage:
+        differ = []
+        for name in storage.agents.names():
+            llm = LLMConfig.model_validate(storage.agents.load(name).llm)
+            if any(getattr(llm, k) != v for k, v in target.items()):
+                differ.append(name)
+        if not differ:
+            return
+        listed = ", ".join(differ)
+        if apply is None and ask and sys.stdin.isatty():
+            import questionary
+
+            apply = bool(
+                questionary.confirm(
+                    f"{len(differ)} existing agent(s) use other LLM settings ({listed}). "
+                    f"Move them to {settings.agent_settings_line(config.llm)}?",
+                    default=False,
+                ).ask()
+            )
+        if not apply:
+            out.print(
+                f"Existing agents keep their own LLM settings ({listed}): move them with "
+                "`memgpt configure --apply-to-agents` or `memgpt agent set NAME --model-endpoint URL ...`.",
+                style="yellow",
+                markup=False,
+            )
+            return
+        for name in differ:
+            with storage.lock_agent(name):
+                state = storage.agents.load(name)
+                before = LLMConfig.model_validate(state.llm)
+                updates = {k: v for k, v in target.items() if getattr(before, k) != v}
+                state.llm = settings.with_updates(before, updates).model_dump()
+                storage.agents.save(state)
+            for line in settings.describe_changes(before, updates):
+                out.print(f"Changed {name}'s {line} (saved).", markup=False)
 
 
 @app.command()
 def configure(
-    model: str = typer.Option(None, "--model", help="Default model name."),
-    model_endpoint_type: str = typer.Option(None, "--model-endpoint-type", help=f"One of: {', '.join(PROVIDERS)}."),
-    model_endpoint: str = typer.Option(None, "--model-endpoint", help="LLM endpoint URL (OpenAI-style, with /v1)."),
-    model_wrapper: str = typer.Option(None, "--model-wrapper", help=f"{', '.join(FORMATS)}, or none."),
-    context_window: int = typer.Option(None, "--context-window", help="Context window in tokens."),
+    model: str = settings.option_model("Default model name."),
+    model_endpoint_type: str = settings.option_endpoint_type(),
+    model_endpoint: str = settings.option_endpoint(),
+    model_wrapper: str = settings.option_wrapper(),
+    context_window: int = settings.option_window(),
+    request_timeout: float = typer.Option(None, "--request-timeout", min=1, help="Seconds to wait for the LLM."),
+    max_retries: int = typer.Option(None, "--max-retries", min=0, help="Retries after a failed LLM request."),
     embedding_endpoint_type: str = typer.Option(
-        None, "--embedding-endpoint-type", help=f"One of: {', '.join(EMBEDDING_PROVIDERS)}."
+        None,
+        "--embedding-endpoint-type",
+        **settings.choice(EMBEDDING_PROVIDERS),
+        help=f"One of: {', '.join(EMBEDDING_PROVIDERS)}.",
     ),
     embedding_endpoint: str = typer.Option(None, "--embedding-endpoint", help="Embedding endpoint URL."),
     embedding_model: str = typer.Option(None, "--embedding-model", help="Embedding model name."),
@@ -256,45 +308,51 @@ def configure(
     preset: str = typer.Option(None, "--preset", help="Default preset for new agents."),
     persona: str = typer.Option(None, "--persona", help="Default persona for new agents."),
     human: str = typer.Option(None, "--human", help="Default human profile for new agents."),
-    openai_key: str = typer.Option(None, "--openai-key", help="OpenAI API key (stored in credentials.json, 0600)."),
+    openai_key: str = typer.Option(None, "--openai-key", help="Key for OpenAI's own endpoint (api.openai.com)."),
+    api_key: str = typer.Option(None, "--api-key", help="Key for the LLM endpoint being configured (sent only there)."),
     azure_key: str = typer.Option(None, "--azure-key", help="Azure OpenAI key."),
     azure_endpoint: str = typer.Option(None, "--azure-endpoint", help="Azure OpenAI endpoint."),
     azure_version: str = typer.Option(None, "--azure-version", help="Azure OpenAI API version."),
+    allow_dir: list[str] = typer.Option(
+        None, "--allow-dir", help="A folder the file tools may use (repeatable; 'none' clears the list)."
+    ),
+    allow_host: list[str] = typer.Option(
+        None, "--allow-host", help="A local/private host http_request may reach: name, name:port, IP or CIDR."
+    ),
+    apply_to_agents: bool = typer.Option(
+        None, "--apply-to-agents/--keep-agents", help="Move existing agents to the new LLM settings (or keep theirs)."
+    ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Accept current values/defaults for anything not given."),
 ) -> None:
-    """Set up the LLM, embeddings and defaults (asks, or takes flags)."""
+    """Set up the LLM, embeddings and defaults (asks, or takes flags). Keys go to a 0600 file, per endpoint."""
     from memgpt.cli.output import print_error
-    from memgpt.config import DEFAULT_ENDPOINTS, Credentials, MemGPTConfig
+    from memgpt.config import DEFAULT_ENDPOINTS, OPENAI_ENDPOINT, Credentials, MemGPTConfig
     from memgpt.errors import ConfigError
     from memgpt.llm import context_window_for
 
-    if model_endpoint_type is not None and model_endpoint_type not in PROVIDERS:
-        print_error(f"--model-endpoint-type must be one of: {', '.join(PROVIDERS)}.")
-        raise typer.Exit(2)
-    if embedding_endpoint_type is not None and embedding_endpoint_type not in EMBEDDING_PROVIDERS:
-        print_error(f"--embedding-endpoint-type must be one of: {', '.join(EMBEDDING_PROVIDERS)}.")
-        raise typer.Exit(2)
-    wrapper = None if model_wrapper in (None, "none", "") else model_wrapper
-    if wrapper is not None and wrapper not in FORMATS:
-        print_error(f"--model-wrapper must be one of: {', '.join(FORMATS)}, or none.")
-        raise typer.Exit(2)
+    wrapper = None if model_wrapper in (None, "none") else model_wrapper
     flags = {
         "model": model,
         "model_endpoint_type": model_endpoint_type,
         "model_endpoint": model_endpoint,
         "model_wrapper": wrapper,
         "context_window": context_window,
+        "request_timeout": request_timeout,
+        "max_retries": max_retries,
         "embedding_endpoint_type": embedding_endpoint_type,
         "embedding_endpoint": embedding_endpoint,
         "embedding_model": embedding_model,
         "embedding_dim": embedding_dim,
+        "embedding_chunk_size": embedding_chunk_size,
         "preset": preset,
         "persona": persona,
         "human": human,
         "openai_key": openai_key,
+        "api_key": api_key,
         "azure_key": azure_key,
         "azure_endpoint": azure_endpoint,
         "azure_version": azure_version,
+        "apply_to_agents": apply_to_agents,
     }
     if sys.stdin.isatty() and not yes:
         run_wizard(flags)
@@ -322,16 +380,15 @@ def configure(
     chosen_model = model or llm.model
     window = context_window or (context_window_for(chosen_model) if model else None) or llm.context_window
     creds = Credentials.load()
-    for key, value in (
-        ("openai_key", openai_key),
-        ("azure_key", azure_key),
-        ("azure_endpoint", azure_endpoint),
-        ("azure_version", azure_version),
-    ):
+    for key, value in (("azure_key", azure_key), ("azure_endpoint", azure_endpoint), ("azure_version", azure_version)):
         if value:
             setattr(creds, key, value)
     if provider == "azure":
         endpoint = creds.azure_endpoint or endpoint
+    if openai_key:
+        creds.set_key(OPENAI_ENDPOINT, openai_key)
+    if api_key and provider != "azure":
+        creds.set_key(endpoint, api_key)
     emb_type = embedding_endpoint_type or emb.embedding_endpoint_type
     if emb_type == "local":
         from memgpt.config import LOCAL_EMBEDDING_DIM, LOCAL_EMBEDDING_MODEL
@@ -348,19 +405,38 @@ def configure(
             or (emb.embedding_model if emb.embedding_endpoint_type == emb_type else "text-embedding-3-small"),
             "embedding_dim": embedding_dim or (emb.embedding_dim if emb.embedding_endpoint_type == emb_type else 1536),
         }
-    wrapper_value = wrapper if model_wrapper is not None else llm.model_wrapper
-    _save(
-        config,
-        creds,
-        provider,
-        endpoint,
-        chosen_model,
-        window,
-        wrapper_value,
-        emb_type,
-        emb_update,
-        preset or defaults.preset,
-        persona or defaults.persona,
-        human or defaults.human,
-        embedding_chunk_size,
-    )
+    llm_update = {
+        "model_endpoint_type": provider,
+        "model_endpoint": endpoint,
+        "model": chosen_model,
+        "context_window": window,
+        "model_wrapper": wrapper if model_wrapper is not None else llm.model_wrapper,
+        **{k: v for k, v in (("request_timeout", request_timeout), ("max_retries", max_retries)) if v is not None},
+    }
+    defaults_update = {
+        "preset": preset or defaults.preset,
+        "persona": persona or defaults.persona,
+        "human": human or defaults.human,
+    }
+    config.tools = tools_update(config.tools, allow_dir, allow_host)
+    _save(config, creds, llm_update, emb_type, emb_update, defaults_update, embedding_chunk_size)
+    offer_to_apply(config, apply_to_agents, ask=False)
+
+
+def tools_update(tools: Any, dirs: list[str] | None, hosts: list[str] | None) -> Any:
+    """Add allowed folders (made absolute; they must exist) and hosts; "none" clears a list."""
+    from memgpt.errors import ConfigError
+
+    update: dict[str, list[str]] = {}
+    if dirs:
+        folders = [] if dirs == ["none"] else list(tools.allowed_dirs)
+        for d in (d for d in dirs if d != "none"):
+            path = Path(d).expanduser().resolve()
+            if not path.is_dir():
+                raise ConfigError(f"--allow-dir {d}: no such folder.")
+            folders.append(str(path))
+        update["allowed_dirs"] = list(dict.fromkeys(folders))
+    if hosts:
+        kept = [] if hosts == ["none"] else list(tools.http_allowed_hosts)
+        update["http_allowed_hosts"] = list(dict.fromkeys([*kept, *(h.lower() for h in hosts if h != "none")]))
+    return tools.model_copy(update=update)

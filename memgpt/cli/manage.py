@@ -30,19 +30,6 @@ class DeleteKind(str, Enum):
     source = "source"
 
 
-def _table(title: str, columns: list[str], rows: list[list[str]]) -> None:
-    from rich.table import Table
-
-    from memgpt.cli.output import console
-
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*row)
-    console().print(table)
-
-
 def _short(text: str, limit: int = 80) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -52,61 +39,75 @@ def _when(value: object) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else str(value or "")
 
 
+JSON_HELP = "Print JSON (a list of objects) instead of a table."
+
+
 @app.command("list")
-def list_(kind: ListKind = typer.Argument(..., help="What to list.")) -> None:
-    """List agents, humans, personas, presets or data sources."""
+def list_(
+    kind: ListKind = typer.Argument(..., help="What to list."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """List agents, humans, personas, presets or data sources (tab-separated when piped)."""
     from memgpt import texts
+    from memgpt.cli.output import print_records
 
     if kind in (ListKind.humans, ListKind.personas):
-        rows = []
-        for name, path in texts.list_texts(kind.value).items():
-            origin = "yours" if texts.is_user_text(kind.value, name) else "shipped"
-            rows.append([name, origin, _short(path.read_text(encoding="utf-8"))])
-        _table(kind.value.capitalize(), ["Name", "Origin", "Text"], rows)
+        records = [
+            {
+                "name": name,
+                "origin": "yours" if texts.is_user_text(kind.value, name) else "shipped",
+                "text": path.read_text(encoding="utf-8") if as_json else _short(path.read_text(encoding="utf-8")),
+            }
+            for name, path in texts.list_texts(kind.value).items()
+        ]
+        print_records(kind.value.capitalize(), records, ["name", "origin", "text"], as_json)
     elif kind == ListKind.presets:
-        rows = []
+        records = []
         for name in texts.list_presets():
             preset = texts.load_preset(name)
-            rows.append([name, preset.system_prompt, str(len(preset.functions)), preset.description])
-        _table("Presets", ["Name", "System prompt", "Functions", "Description"], rows)
+            records.append(
+                {
+                    "name": name,
+                    "system_prompt": preset.system_prompt,
+                    "functions": preset.functions if as_json else len(preset.functions),
+                    "description": preset.description,
+                }
+            )
+        print_records("Presets", records, ["name", "system_prompt", "functions", "description"], as_json)
     else:
         from memgpt.config import MemGPTConfig
         from memgpt.storage import open_storage
 
         with open_storage(MemGPTConfig.load()) as storage:
             if kind == ListKind.agents:
-                _table(
-                    "Agents",
-                    ["Name", "Model", "Persona", "Human", "Data sources", "Messages", "Created"],
-                    [
-                        [
-                            a.name,
-                            a.model,
-                            a.persona_name,
-                            a.human_name,
-                            ", ".join(a.data_sources),
-                            str(a.messages),
-                            _when(a.created_at),
-                        ]
-                        for a in storage.agents.list()
-                    ],
-                )
+                records = [
+                    {
+                        "name": a.name,
+                        "model": a.model,
+                        "persona": a.persona_name,
+                        "human": a.human_name,
+                        "data_sources": list(a.data_sources),
+                        "messages": a.messages,
+                        "created": _when(a.created_at),
+                    }
+                    for a in storage.agents.list()
+                ]
+                columns = ["name", "model", "persona", "human", "data_sources", "messages", "created"]
+                print_records("Agents", records, columns, as_json)
             else:
-                _table(
-                    "Data sources",
-                    ["Name", "Documents", "Passages", "Size", "Embedding", "Agents"],
-                    [
-                        [
-                            s.name,
-                            str(s.documents),
-                            str(s.passages),
-                            f"{s.size_bytes / 1e6:.2f} MB",
-                            f"{s.embedding_model} ({s.embedding_dim})",
-                            ", ".join(s.agents),
-                        ]
-                        for s in storage.sources.list()
-                    ],
-                )
+                records = [
+                    {
+                        "name": s.name,
+                        "documents": s.documents,
+                        "passages": s.passages,
+                        "size": f"{s.size_bytes / 1e6:.2f} MB" if not as_json else s.size_bytes,
+                        "embedding": f"{s.embedding_model} ({s.embedding_dim})",
+                        "agents": list(s.agents),
+                    }
+                    for s in storage.sources.list()
+                ]
+                columns = ["name", "documents", "passages", "size", "embedding", "agents"]
+                print_records("Data sources", records, columns, as_json)
 
 
 @app.command()
@@ -154,8 +155,8 @@ def delete(
 
     texts.validate_name(name, kind.value)
     if not yes:
-        what = {"agent": "and all its memories", "source": "and its passages"}.get(kind.value, "")
-        if not typer.confirm(f"Delete {kind.value} {name!r} {what}? This cannot be undone.", default=False):
+        what = {"agent": " and all its memories", "source": " and its passages"}.get(kind.value, "")
+        if not typer.confirm(f"Delete {kind.value} {name!r}{what}? This cannot be undone.", default=False):
             console().print("Nothing deleted.")
             raise typer.Exit(1)
     if kind in (DeleteKind.persona, DeleteKind.human):

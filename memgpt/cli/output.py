@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import sys
+from typing import Any
 
 from rich.console import Console
 
@@ -26,6 +28,44 @@ def err_console() -> Console:
     return _plain_when_piped(Console(stderr=True, highlight=False))
 
 
+def write_line(text: str) -> None:
+    """Machine-readable output: exactly the text, no markup, emoji codes or wrapping applied."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def print_records(title: str, records: list[dict[str, Any]], columns: list[str], as_json: bool = False) -> None:
+    """Rows for people in a terminal (a table); tab-separated lines, header first, when piped; JSON
+    (a list of objects with the same keys, values typed) with --json.
+
+    Piped output is read by programs: box drawing and wrapping at 80 columns only get in their way.
+    """
+    out = console()
+    if as_json:
+        write_line(json.dumps(records, ensure_ascii=False, default=str))
+        return
+    headers = [c.replace("_", " ").capitalize() for c in columns]
+    rows = [[_cell(record.get(c)) for c in columns] for record in records]
+    if not out.is_terminal:
+        for row in [headers, *rows]:
+            write_line("\t".join(" ".join(cell.split()) for cell in row))
+        return
+    from rich.table import Table
+
+    table = Table(title=title)
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+
+
 def print_error(message: str) -> None:
     err_console().print(f"[bold red]Error:[/] {message}", markup=True)
 
@@ -42,8 +82,11 @@ def setup_logging(debug: bool) -> None:
     for handler in list(root.handlers):
         root.removeHandler(handler)
     if debug:
-        paths.logs_dir().mkdir(parents=True, exist_ok=True)
+        from memgpt.fileio import create_private
+
+        paths.make_private_dir(paths.logs_dir())
         logfile = paths.logs_dir() / "memgpt.log"
+        create_private(logfile)  # it holds whole conversations: 0600 like the database
         handler = logging.FileHandler(logfile, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
         root.addHandler(handler)
@@ -52,7 +95,8 @@ def setup_logging(debug: bool) -> None:
         shown = logging.StreamHandler(sys.stderr)
         shown.setFormatter(logging.Formatter("[%(name)s] %(message).600s"))
         logging.getLogger("memgpt.llm").addHandler(shown)
-        sys.stderr.write(f"Debug log: {logfile}\n")
+        sys.stderr.write(f"Debug log: {logfile} (it contains your conversation text; readable only by you)\n")
+        logging.getLogger("memgpt").debug("this log contains conversation text (requests and replies)")
     else:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))

@@ -44,11 +44,19 @@ def describe_call(name: str, arguments: str) -> str:
 
 
 class ConsoleInterface:
-    """Renders AgentEvents on a rich console; shows a spinner while the LLM works."""
+    """Renders AgentEvents on a rich console; shows a spinner while the LLM works.
 
-    def __init__(self, console: Console, debug: bool = False) -> None:
+    Errors and warnings go to the error console (stderr), so a script reading stdout gets only the
+    conversation, and a terminal shows both.
+    """
+
+    def __init__(self, console: Console, debug: bool = False, errors: Console | None = None) -> None:
+        from memgpt.cli.output import err_console
+
         self.console = console
+        self.errors = errors or err_console()
         self.debug = debug
+        self.warning_on_request = False  # /memorywarning: the alert was asked for, memory need not be full
         self._status: Any = None
         self._streaming: str | None = None  # "thought" | "message" while partial text is on screen
 
@@ -124,13 +132,29 @@ class ConsoleInterface:
         self.console.print(f"⚠ {escape(event.text)}", style="yellow")
 
     def _error(self, event: AgentEvent) -> None:
-        self.console.print(f"✗ {escape(event.text)}", style="red")
+        self.errors.print(f"✗ {escape(event.text)}", style="red")
 
     def _memory_warning(self, event: AgentEvent) -> None:
-        self.console.print(
-            "🧠 Memory is nearly full: the agent was asked to save what matters before older messages are summarised.",
-            style="yellow",
-        )
+        if self.warning_on_request:
+            text = "🧠 Sent the memory-pressure alert on request (/memorywarning); the agent may save what matters."
+        else:
+            text = (
+                "🧠 Memory is nearly full: the agent was asked to save what matters before older messages are "
+                "summarised."
+            )
+        self.console.print(text, style="yellow")
+
+    # -- outside the event stream --------------------------------------------------------------
+    def turn_failed(self, text: str) -> None:
+        self.done()
+        self.errors.print(f"✗ {escape(text)}", style="red")
+
+    def on_retry(self, attempt: int, max_attempts: int, delay: float, reason: str = "") -> None:
+        """What the LLM client calls before it waits to retry (seam: `client.on_retry`)."""
+        self._stop_spinner()
+        why = f"{reason}; " if reason else ""
+        self.errors.print(f"↻ {escape(why)}retrying in {delay:.0f} s ({attempt}/{max_attempts})", style="yellow")
+        self.thinking()
 
     def _summary(self, event: AgentEvent) -> None:
         evicted = event.data.get("evicted", 0)
@@ -138,3 +162,39 @@ class ConsoleInterface:
             f"📝 Summarised {evicted} older messages (still in recall storage): {escape(_short(event.text, 300))}",
             style="cyan",
         )
+
+
+class JsonLinesInterface:
+    """`memgpt run --json`: every AgentEvent as one JSON object per line on stdout, for programs.
+
+    Partial streaming deltas are left out (the complete thought/message follows as its own event);
+    a failed turn is a line of kind "error" with data.turn_failed, a retry a line of kind "retry".
+    """
+
+    debug = False
+    warning_on_request = False
+
+    def __init__(self, write: Any = None) -> None:
+        from memgpt.cli.output import write_line
+
+        self._write = write or write_line
+
+    def thinking(self) -> None:
+        return None
+
+    def done(self) -> None:
+        return None
+
+    def emit(self, event: AgentEvent) -> None:
+        if event.kind in ("stream_thought", "stream_message"):
+            return
+        self._write(event.model_dump_json())
+
+    def _line(self, kind: str, text: str, data: dict[str, Any]) -> None:
+        self._write(json.dumps({"kind": kind, "text": text, "data": data}, ensure_ascii=False))
+
+    def turn_failed(self, text: str) -> None:
+        self._line("error", text, {"turn_failed": True})
+
+    def on_retry(self, attempt: int, max_attempts: int, delay: float, reason: str = "") -> None:
+        self._line("retry", reason, {"attempt": attempt, "max_attempts": max_attempts, "delay": delay})

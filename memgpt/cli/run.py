@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import typer
 
+from memgpt.cli import settings
 from memgpt.cli.app import app
 
 log = logging.getLogger(__name__)
@@ -27,26 +29,30 @@ def run(
     persona: str = typer.Option(None, "--persona", help="Persona for a new agent."),
     human: str = typer.Option(None, "--human", help="Human profile for a new agent."),
     preset: str = typer.Option(None, "--preset", help="Preset for a new agent."),
-    model: str = typer.Option(None, "--model", help="Model to use (switches an existing agent's model)."),
-    model_endpoint: str = typer.Option(None, "--model-endpoint", help="Override the LLM endpoint."),
-    model_endpoint_type: str = typer.Option(None, "--model-endpoint-type", help="Override the endpoint type."),
-    model_wrapper: str = typer.Option(None, "--model-wrapper", help="JSON-in-text wrapper (chatml, llama3...)."),
-    context_window: int = typer.Option(None, "--context-window", help="Override the context window (tokens)."),
+    model: str = settings.option_model("Model for this run (a new agent keeps it; --save keeps it for others)."),
+    model_endpoint: str = settings.option_endpoint(),
+    model_endpoint_type: str = settings.option_endpoint_type(),
+    model_wrapper: str = settings.option_wrapper(),
+    context_window: int = settings.option_window(),
+    save: bool = typer.Option(False, "--save", help="Keep the --model/--model-* flags as the agent's own settings."),
+    message: str = typer.Option(None, "--message", "-m", help="Send one message (or /command), print, and exit."),
+    as_json: bool = typer.Option(False, "--json", help="Print agent events as JSON Lines (one object per line)."),
     first: bool = typer.Option(False, "--first", help="You speak first (the agent does not greet)."),
     debug: bool = typer.Option(False, "--debug", help="Show requests, token counts and timings; log to a file."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip first-message verification."),
     stream: bool = typer.Option(None, "--stream/--no-stream", help="Show replies as they are generated."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Never ask: create a new agent with defaults."),
 ) -> None:
-    """Chat with an agent (creates one if needed)."""
-    from memgpt.cli.output import console, print_error, setup_logging
-    from memgpt.cli.render import ConsoleInterface
+    """Chat with an agent (creates one if needed). Piped: one message per line; exits 1 if a turn failed."""
+    from memgpt.cli.output import console, err_console, print_error, setup_logging
+    from memgpt.cli.render import ConsoleInterface, JsonLinesInterface
     from memgpt.config import MemGPTConfig
     from memgpt.errors import AgentLockedError
     from memgpt.storage import open_storage
 
     setup_logging(debug)
-    interactive = sys.stdin.isatty()
+    scripted = message is not None or as_json
+    interactive = sys.stdin.isatty() and not scripted
     if not MemGPTConfig.exists():
         if yes or not interactive:
             print_error("memgpt is not configured yet. Run `memgpt configure` first (it can run from flags too).")
@@ -56,36 +62,52 @@ def run(
         console().print("No configuration found: let's set memgpt up first.", style="yellow")
         run_wizard()
     config = MemGPTConfig.load()
-    overrides = {
-        k: v
-        for k, v in {
-            "model_endpoint": model_endpoint,
-            "model_endpoint_type": model_endpoint_type,
-            "model_wrapper": model_wrapper,
-            "context_window": context_window,
-            "stream": stream,
-        }.items()
-        if v is not None
+    flags = {
+        "model": model,
+        "endpoint_type": model_endpoint_type,
+        "endpoint": model_endpoint,
+        "wrapper": model_wrapper,
+        "window": context_window,
     }
-    if overrides:
-        config.llm = config.llm.model_validate({**config.llm.model_dump(), **overrides})
-    out = console()
-    interface = ConsoleInterface(out, debug=debug)
+    status = err_console() if scripted else console()  # --json / -m: stdout carries only the answer
+    interface: Any = JsonLinesInterface() if as_json else ConsoleInterface(console(), debug=debug)
     storage = open_storage(config)
     try:
         try:
-            the_agent = _open_agent(
-                storage, config, interface, agent, persona, human, preset, model, overrides, yes, interactive
+            opened = _open_agent(
+                storage, config, interface, agent, persona, human, preset, flags, save, yes, interactive, status
             )
         except AgentLockedError as exc:
             print_error(str(exc))
             raise typer.Exit(1) from None
+        the_agent, persisted = opened
+        if stream is not None and stream != the_agent.llm_config.stream:  # a display choice: never saved
+            persisted = persisted or dict(the_agent.state.llm)
+            the_agent.llm_config = the_agent.llm_config.model_copy(update={"stream": stream})
         try:
-            chat(the_agent, interface, greet=not first, verify=not no_verify, interactive=interactive, debug=debug)
+            session = _session(the_agent, interface, interactive, persisted)
+            if message is not None:
+                one_shot(session, message, verify=not no_verify)
+            else:
+                greet = not first and not as_json
+                chat(session, greet=greet, verify=not no_verify)
         finally:
             the_agent.close()
     finally:
         storage.close()
+    if session.failed and not interactive:
+        err_console().print(f"{session.failed} turn(s) failed.", style="red", markup=False)
+        raise typer.Exit(1)
+
+
+def _session(agent: Any, interface: Any, interactive: bool, persisted: dict[str, Any] | None) -> Any:
+    from memgpt.cli.output import console, err_console
+    from memgpt.cli.render import JsonLinesInterface
+    from memgpt.cli.slash import Session
+
+    # with --json, stdout is JSON only: what slash commands print for people goes to stderr
+    out = err_console() if isinstance(interface, JsonLinesInterface) else console()
+    return Session(agent=agent, console=out, interface=interface, interactive=interactive, persisted_llm=persisted)
 
 
 def _new_name(storage: Any) -> str:
@@ -104,16 +126,18 @@ def _open_agent(
     persona: str | None,
     human: str | None,
     preset: str | None,
-    model: str | None,
-    overrides: dict[str, Any],
+    flags: dict[str, Any],
+    save: bool,
     yes: bool,
     interactive: bool,
-) -> Any:
+    out: Any,
+) -> tuple[Any, dict[str, Any] | None]:
+    """The agent to talk to, with the flags applied; also its saved LLM settings when this run uses
+    others (None when the run uses what is saved)."""
     from memgpt.agent import Agent
-    from memgpt.cli.output import console
+    from memgpt.cli.output import print_warning
     from memgpt.texts import validate_name
 
-    out = console()
     if name is None and interactive and not yes and storage.agents.names():
         import questionary
 
@@ -133,21 +157,14 @@ def _open_agent(
             ("preset", preset, the_agent.state.preset),
         ):
             if given and given != kept:
-                out.print(
-                    f"Note: --{flag} {given} applies to new agents; {name} keeps its {flag} {kept!r} "
-                    "(edit its memory instead).",
-                    style="yellow",
+                print_warning(
+                    f"--{flag} {given} applies to new agents; {name} keeps its {flag} {kept!r} "
+                    "(edit its memory instead)."
                 )
-        if model and model != the_agent.llm_config.model:
-            the_agent.set_model(model)
-            out.print(f"Switched {name} to model {model}.", style="yellow")
-        if overrides:
-            the_agent.llm_config = the_agent.llm_config.model_validate(
-                {**the_agent.llm_config.model_dump(), **overrides}
-            )
-            the_agent.state.llm = the_agent.llm_config.model_dump()
-            the_agent.save()
-        return the_agent
+        return the_agent, apply_run_settings(the_agent, flags, save, config, out)
+    updates = settings.llm_updates(config.llm, config=config, **flags)
+    if updates:  # a new agent takes the flags as its own settings
+        config = config.model_copy(update={"llm": settings.with_updates(config.llm, updates)})
     name = name or _new_name(storage)
     out.print("🧬 Creating new agent...")
     the_agent = Agent.create(
@@ -158,41 +175,93 @@ def _open_agent(
         preset=preset,
         persona=persona,
         human=human,
-        model=model,
+        model=flags.get("model"),
     )
     out.print(f"->  🤖 Using persona profile {the_agent.state.persona_name!r}")
     out.print(f"->  🧑 Using human profile {the_agent.state.human_name!r}")
+    if updates:
+        out.print(f"->  ⚙ Using {settings.agent_settings_line(the_agent.llm_config)}", markup=False)
     out.print(f"🎉 Created new agent {name!r}", style="green")
-    return the_agent
+    return the_agent, None
 
 
-def run_turn(session: Any, turn: Callable[[], Any]) -> None:
-    """One agent turn with the REPL's error handling: nothing here may end the session."""
-    from memgpt.cli.output import console
+def apply_run_settings(agent: Any, flags: dict[str, Any], save: bool, config: Any, out: Any) -> dict[str, Any] | None:
+    """Apply --model/--model-* flags to a loaded agent: for this run only unless `save`. Prints every
+    change. Returns the agent's saved settings when the run differs from them (else None)."""
+    before = agent.llm_config
+    updates = settings.llm_updates(before, config=config, **flags)
+    if not updates:
+        return None
+    saved = dict(agent.state.llm)
+    if "model" in updates:
+        agent.set_model(updates["model"])  # resets the tokenizer and client; it also saves: undone below
+    agent.llm_config = settings.with_updates(agent.llm_config, updates)
+    how = "saved" if save else "this run only; add --save to keep it"
+    for line in settings.describe_changes(before, updates):
+        out.print(f"⚙ {agent.name}: {line} ({how})", style="yellow", markup=False)
+    agent.state.llm = agent.llm_config.model_dump() if save else saved
+    agent.save()
+    return None if save else saved
+
+
+def run_turn(session: Any, turn: Callable[[], Any]) -> bool:
+    """One agent turn with the REPL's error handling: nothing here may end the session.
+
+    Returns whether the turn succeeded; failures are counted on the session (piped runs exit 1).
+    """
     from memgpt.errors import MemGPTError
 
     started = time.perf_counter()
     session.interface.thinking()
     try:
+        _wire_retries(session)
         turn()
     except KeyboardInterrupt:
-        session.interface.done()
-        console().print(
-            "Interrupted: that step was cancelled (what you sent is kept; /retry asks again).", style="yellow"
-        )
-        return
+        session.failed += 1
+        session.interface.turn_failed("Interrupted: that step was cancelled (what you sent is kept; /retry asks again)")
+        return False
     except MemGPTError as exc:
-        session.interface.done()
-        console().print(f"✗ {exc} (what you sent is kept; /retry asks again).", style="red", markup=False)
-        return
+        session.failed += 1
+        hint = setting_hint(session.agent, exc)
+        session.interface.turn_failed(f"{exc}{hint} (what you sent is kept; /retry asks again).")
+        return False
     session.interface.done()
     if session.interface.debug:
+        from memgpt.cli.output import console
+
         budget = session.agent.token_budget()
         console().print(
             f"[{time.perf_counter() - started:.2f}s, context {budget['used']}/{budget['window']} tokens]",
             style="dim",
             markup=False,
         )
+    return True
+
+
+def _wire_retries(session: Any) -> None:
+    """Seam for the LLM client's retry callback: a client that has `on_retry` (attempt, max_attempts,
+    delay, reason) gets the interface's, so waiting shows "retrying in N s (k/5)" instead of silence."""
+    client = session.agent.client
+    if hasattr(client, "on_retry") and getattr(client, "on_retry", None) is None:
+        client.on_retry = session.interface.on_retry
+
+
+def setting_hint(agent: Any, exc: Exception) -> str:
+    """Errors about the endpoint, key or model name the agent's own setting and the command changing it."""
+    from memgpt.errors import LLMAuthError, LLMConnectionError, LLMModelNotFoundError
+
+    llm, name = agent.llm_config, agent.name
+    if isinstance(exc, LLMConnectionError):
+        return (
+            f". Agent {name!r} uses model_endpoint {llm.model_endpoint}: change it with "
+            f"`memgpt agent set {name} --model-endpoint URL` (or for one run: `memgpt run --agent {name} "
+            "--model-endpoint URL`)"
+        )
+    if isinstance(exc, LLMAuthError):
+        return f". Store the key for that endpoint with `memgpt keys set {llm.model_endpoint}`"
+    if isinstance(exc, LLMModelNotFoundError):
+        return f". Agent {name!r} uses model {llm.model}: change it with `memgpt agent set {name} --model NAME`"
+    return ""
 
 
 def _reader(session: Any) -> Callable[[], str]:
@@ -210,8 +279,10 @@ def _reader(session: Any) -> Callable[[], str]:
     from prompt_toolkit.history import FileHistory
 
     from memgpt import paths
+    from memgpt.fileio import create_private
 
-    paths.history_file().parent.mkdir(parents=True, exist_ok=True)
+    paths.make_private_dir(paths.history_file().parent)
+    create_private(paths.history_file())  # what the user typed: private like the conversation
     prompt = PromptSession(history=FileHistory(str(paths.history_file())))
 
     def read_tty() -> str:
@@ -220,17 +291,39 @@ def _reader(session: Any) -> Callable[[], str]:
     return read_tty
 
 
-def chat(agent: Any, interface: Any, *, greet: bool, verify: bool, interactive: bool, debug: bool) -> None:
-    from memgpt.cli.output import console
-    from memgpt.cli.slash import Session, dispatch
+def _dispatch_line(session: Any, text: str, verify: bool) -> str | None:
+    """One line of input: a slash command or a message. Returns "exit" to leave."""
+    from memgpt.cli.output import print_warning
+    from memgpt.cli.slash import dispatch
 
-    out = console()
-    session = Session(agent=agent, console=out, interface=interface, interactive=interactive)
+    if text.startswith("!"):
+        print_warning("Commands start with '/', not '!'. Type /help for the list.")
+        return None
+    if text.startswith("/"):
+        return dispatch(session, text)
+    run_turn(session, lambda: session.agent.user_message(text, verify=verify))
+    return None
+
+
+def one_shot(session: Any, message: str, *, verify: bool) -> None:
+    """`memgpt run -m TEXT`: one message (or /command), no greeting, then save and leave."""
+    if message.strip():
+        _dispatch_line(session, message.strip(), verify)
+    session.agent.save()
+
+
+def chat(session: Any, *, greet: bool, verify: bool) -> None:
+    from memgpt.cli.output import console
+
+    out, agent = console(), session.agent
     if greet:
         run_turn(session, lambda: agent.greet(verify=verify))
-    if interactive:
+    if session.interactive:
         out.print("Type a message, /help for commands, /exit (or Ctrl-D) to leave.", style="dim")
     read = _reader(session)
+    if session.interactive:
+        _ask_before_writes_outside(session)
+        start_warmup(agent)
     while True:
         try:
             line = read()
@@ -241,18 +334,64 @@ def chat(agent: Any, interface: Any, *, greet: bool, verify: bool, interactive: 
                 break
             continue
         text = line.strip()
-        if not text:
-            continue
-        if text.startswith("!"):
-            out.print("Commands start with '/', not '!'. Type /help for the list.", style="yellow")
-            continue
-        if text.startswith("/"):
-            if dispatch(session, text) == "exit":
-                break
-            continue
-        run_turn(session, lambda text=text: agent.user_message(text, verify=verify))
+        if text and _dispatch_line(session, text, verify) == "exit":
+            break
     agent.save()
-    out.print(f"Saved agent '{agent.name}'. Bye!", style="dim")
+    if not isinstance(session.interface, _json_interface()):
+        out.print(f"Saved agent '{agent.name}'. Bye!", style="dim")
+
+
+def _ask_before_writes_outside(session: Any) -> None:
+    """In a terminal, a file tool's write outside the allowed folders asks the person first."""
+    from pathlib import Path
+
+    from memgpt.functions import boundary
+
+    def confirm(path: Path) -> bool:
+        session.interface.done()  # the spinner would draw over the question
+        try:
+            return typer.confirm(
+                f"The agent wants to write to {path}, outside the folders its file tools may use. Allow this once?",
+                default=False,
+            )
+        except (KeyboardInterrupt, EOFError, typer.Abort):
+            return False
+        finally:
+            session.interface.thinking()
+
+    boundary.set_write_confirmation(confirm)
+
+
+def _json_interface() -> type:
+    from memgpt.cli.render import JsonLinesInterface
+
+    return JsonLinesInterface
+
+
+def start_warmup(agent: Any) -> threading.Thread:
+    """Import the LLM client (openai), numpy and faiss and load the embedder in a daemon thread while
+    the user types, so the first turn costs what later ones do. Never blocks the prompt; a failure
+    here is only logged (the turn that needs the piece reports it properly)."""
+
+    def warm() -> None:
+        try:
+            import faiss  # noqa: F401
+            import numpy  # noqa: F401
+            import openai  # noqa: F401
+
+            import memgpt.llm.openai_client  # noqa: F401
+            from memgpt.config import Credentials
+            from memgpt.embeddings import create_embedder
+
+            embedder = create_embedder(agent.embedding_config, Credentials.load())
+            if agent.embedding_config.embedding_endpoint_type == "local":
+                embedder.embed(["warm-up"])  # loads the model; the agent gets the same shared instance
+        except Exception:  # noqa: BLE001  (best effort by design)
+            log.debug("warm-up failed", exc_info=True)
+
+    thread = threading.Thread(target=warm, name="memgpt-warmup", daemon=True)
+    thread.start()
+    return thread
 
 
 def _confirm_exit(out: Any) -> bool:

@@ -24,9 +24,11 @@ class Session:
 
     agent: Any  # memgpt.agent.Agent
     console: Console
-    interface: Any  # ConsoleInterface
+    interface: Any  # ConsoleInterface or JsonLinesInterface
     interactive: bool
     multiline: bool = False
+    failed: int = 0  # turns and commands that failed (a piped run then exits 1)
+    persisted_llm: dict[str, Any] | None = None  # the agent's saved LLM settings when this run overrides them
 
 
 @dataclass
@@ -34,6 +36,7 @@ class Command:
     usage: str
     help: str
     run: Callable[[Session, str], str | None]  # returns "exit" to leave the REPL
+    aliases: tuple[str, ...] = ()
 
 
 COMMANDS: dict[str, Command] = {}
@@ -42,7 +45,7 @@ COMMANDS: dict[str, Command] = {}
 def command(name: str, usage: str, help_text: str, aliases: tuple[str, ...] = ()):
     def register(fn: Callable[[Session, str], str | None]) -> Callable[[Session, str], str | None]:
         for n in (name, *aliases):
-            COMMANDS[n] = Command(usage, help_text, fn)
+            COMMANDS[n] = Command(usage, help_text, fn, tuple(a for a in (name, *aliases) if a != n))
         return fn
 
     return register
@@ -159,8 +162,17 @@ def _memory(session: Session, arg: str) -> None:
 def _model(session: Session, arg: str) -> None:
     agent = session.agent
     if arg.strip():
+        before = agent.llm_config.model
         agent.set_model(arg.strip())
-        session.console.print(f"Switched to model {agent.llm_config.model} (context window {agent.window}).")
+        if session.persisted_llm is not None:  # keep this run's other overrides out of the saved settings
+            cfg = agent.llm_config
+            session.persisted_llm.update(model=cfg.model, context_window=cfg.context_window)
+            agent.state.llm = dict(session.persisted_llm)
+            agent.save()
+        session.console.print(
+            f"Switched {agent.name} from model {before} to {agent.llm_config.model} "
+            f"(context window {agent.window}; saved to the agent)."
+        )
     else:
         cfg = agent.llm_config
         session.console.print(f"Model {cfg.model} at {cfg.model_endpoint} (context window {cfg.context_window}).")
@@ -201,9 +213,7 @@ def _summarize(session: Session, arg: str) -> None:
         evicted = session.agent.summarize()
     finally:
         session.interface.done()
-    if evicted:
-        session.console.print(f"Summarised {evicted} messages.", style="green")
-    else:
+    if not evicted:  # a summary was shown as it happened (the interface prints summary events)
         session.console.print("Nothing to summarise yet.")
 
 
@@ -218,9 +228,13 @@ def _heartbeat(session: Session, arg: str) -> None:
     _turn(session, session.agent.heartbeat)
 
 
-@command("/memorywarning", "/memorywarning", "send the memory-pressure alert to the agent")
+@command("/memorywarning", "/memorywarning", "send the memory-pressure alert to the agent now (a test)")
 def _memorywarning(session: Session, arg: str) -> None:
-    _turn(session, session.agent.memory_warning)
+    session.interface.warning_on_request = True  # the alert says memory is full; here it was only asked for
+    try:
+        _turn(session, session.agent.memory_warning)
+    finally:
+        session.interface.warning_on_request = False
 
 
 @command("/tokens", "/tokens", "show how the context window is used")
@@ -241,33 +255,47 @@ def _multiline(session: Session, arg: str) -> None:
     session.console.print(f"Multi-line input {state}.")
 
 
-@command("/help", "/help", "show this list", aliases=("/",))
+@command("/help", "/help [command]", "show this list, or one command's arguments", aliases=("/",))
 def _help(session: Session, arg: str) -> None:
-    table = Table(title="Commands", show_header=False)
+    wanted = arg.strip()
+    if wanted:
+        cmd = COMMANDS.get(wanted if wanted.startswith("/") else f"/{wanted}")
+        if cmd is None:
+            raise MemGPTError(f"No command {wanted}; /help lists them.")
+        also = f" (also {', '.join(cmd.aliases)})" if cmd.aliases else ""
+        session.console.print(f"{escape(cmd.usage)}{also}: {escape(cmd.help)}", markup=True)
+        session.console.print("<text> is required, [n] optional.", style="dim")
+        return
+    table = Table(title=escape("Commands (<text> required, [n] optional)"), show_header=False)
     seen = set()
     for cmd in COMMANDS.values():
         if id(cmd.run) in seen:
             continue
         seen.add(id(cmd.run))
-        table.add_row(cmd.usage, cmd.help)
+        table.add_row(escape(cmd.usage), cmd.help)
     session.console.print(table)
 
 
 def dispatch(session: Session, line: str) -> str | None:
-    """Run a slash command; errors are printed, never raised."""
+    """Run a slash command; errors are printed (to stderr) and counted, never raised."""
+    from memgpt.cli.output import err_console
+
+    errors = err_console()
     name, _, arg = line.strip().partition(" ")
     cmd = COMMANDS.get(name.lower())
     if cmd is None:
-        session.console.print(f"Unknown command {escape(name)}.", style="red")
+        session.failed += 1
+        errors.print(f"Unknown command {escape(name)}.", style="red")
         _help(session, "")
         return None
     try:
         return cmd.run(session, arg)
     except MemGPTError as exc:
-        session.console.print(f"{escape(str(exc))}", style="red")
+        errors.print(f"{escape(str(exc))}", style="red")
     except KeyboardInterrupt:
-        session.console.print("Interrupted.", style="yellow")
+        errors.print("Interrupted.", style="yellow")
     except Exception as exc:  # a command bug must not end the conversation
         log.exception("command %s failed", name)
-        session.console.print(f"{name} failed: {type(exc).__name__}: {escape(str(exc))}", style="red")
+        errors.print(f"{name} failed: {type(exc).__name__}: {escape(str(exc))}", style="red")
+    session.failed += 1
     return None

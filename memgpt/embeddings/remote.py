@@ -21,7 +21,9 @@ class OpenAIEmbedder:
         if self._client is None:
             import openai
 
-            key = getattr(self._credentials, "openai_key", None) or "not-needed"
+            endpoint = self._config.embedding_endpoint or "https://api.openai.com/v1"
+            creds = self._credentials
+            key = (creds.key_for(self._config.embedding_endpoint_type, endpoint) if creds else None) or "not-needed"
             if self._config.embedding_endpoint_type == "azure":
                 creds = self._credentials
                 self._client = openai.AzureOpenAI(

@@ -1,20 +1,21 @@
 """The extra functions of the `memgpt_extras` preset: files, HTTP, and asking a plain assistant.
 
 They reach outside the agent's memory (the user's files, the network), so no preset enables them
-by default: a user opts in by choosing `memgpt_extras` or listing them in a preset of their own.
+by default, and even then they stay inside a boundary (`memgpt/functions/boundary.py`): file tools
+use only folders the user allowed (a workspace folder under the data dir by default), and
+`http_request` reaches only public addresses unless the user allowed a host, checking every
+redirect hop, within a size and time cap.
 """
 
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from pathlib import Path
 
+from memgpt.functions import boundary
 from memgpt.functions.context import FunctionContext, FunctionError
 
 READ_CHAR_LIMIT = 500
-HTTP_TIMEOUT = 30.0
 ASSISTANT_SYSTEM = "You are a helpful assistant. Answer briefly and to the point."
 
 
@@ -29,8 +30,8 @@ def message_chatgpt(self: FunctionContext, message: str) -> str:
     return self.ask_llm(ASSISTANT_SYSTEM, message)
 
 
-def _existing_file(filename: str) -> Path:
-    path = Path(filename).expanduser()
+def _existing_file(filename: str, ctx: FunctionContext | None, write: bool = False) -> Path:
+    path = boundary.check_file(filename, getattr(ctx, "agent_name", None), write=write)
     if not path.is_file():
         raise FunctionError(f"No file named {filename!r} (give a path to an existing text file).")
     return path
@@ -46,7 +47,7 @@ def read_from_text_file(self: FunctionContext, filename: str, line_start: int, n
     """
     if line_start < 1 or (num_lines or 1) < 1:
         raise FunctionError("line_start and num_lines must be 1 or more (lines are counted from 1).")
-    path = _existing_file(filename)
+    path = _existing_file(filename, self)
     wanted = num_lines or 1
     out: list[str] = []
     used = 0
@@ -75,7 +76,7 @@ def append_to_text_file(self: FunctionContext, filename: str, content: str) -> N
         filename: The path of the file; it must already exist.
         content: The text to append.
     """
-    path = _existing_file(filename)
+    path = _existing_file(filename, self, write=True)
     with path.open("a", encoding="utf-8") as handle:
         handle.write(content + "\n")
 
@@ -91,26 +92,21 @@ def http_request(self: FunctionContext, method: str, url: str, payload_json: str
     method = method.upper().strip()
     if method not in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"):
         raise FunctionError(f"Unsupported HTTP method {method!r}.")
-    if not url.startswith(("http://", "https://")):
-        raise FunctionError("url must start with http:// or https://.")
     data = None
-    headers = {"User-Agent": "memgpt"}
     if payload_json and method != "GET":
         try:
             data = json.dumps(json.loads(payload_json)).encode()
         except json.JSONDecodeError as exc:
             raise FunctionError(f"payload_json is not valid JSON ({exc}).") from None
-        headers["Content-Type"] = "application/json"
-    request = urllib.request.Request(url, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:
-            status, response_headers, body = response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as exc:
-        status, response_headers, body = exc.code, dict(exc.headers or {}), exc.read()
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise FunctionError(f"The request to {url} failed: {exc}") from None
+    answer = boundary.fetch(method, url, data, getattr(self, "agent_name", None))
     return json.dumps(
-        {"status_code": status, "headers": response_headers, "body": body.decode("utf-8", errors="replace")},
+        {
+            "status_code": answer.status,
+            "url": answer.url,
+            "headers": answer.headers,
+            "body": answer.body.decode("utf-8", errors="replace"),
+            **({"truncated": True} if answer.truncated else {}),
+        },
         ensure_ascii=False,
     )
 

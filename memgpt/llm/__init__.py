@@ -21,7 +21,8 @@ def create_llm_client(llm: LLMConfig, credentials: Credentials | None = None) ->
 
         endpoint = credentials.azure_endpoint or llm.model_endpoint
         version = llm.azure_api_version or credentials.azure_version
-        if not (credentials.azure_key and endpoint and version):
+        azure_key = credentials.key_for("azure", endpoint)
+        if not (azure_key and endpoint and version):
             raise ConfigError(
                 "Azure OpenAI needs a key, an endpoint and an API version: set AZURE_OPENAI_KEY, "
                 "AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_VERSION, or run `memgpt configure`."
@@ -29,13 +30,13 @@ def create_llm_client(llm: LLMConfig, credentials: Credentials | None = None) ->
         deployment = llm.azure_deployment or credentials.azure_deployment or llm.model
         return OpenAIChatClient(
             llm,
-            credentials.azure_key,
+            azure_key,
             azure={"endpoint": endpoint, "api_version": version, "deployment": deployment},
         )
     endpoint = env_endpoint_override() if llm.model_endpoint_type == "openai" else None
     if endpoint:
         llm = llm.model_copy(update={"model_endpoint": endpoint})
-    key = credentials.openai_key
+    key = credentials.key_for(llm.model_endpoint_type, llm.model_endpoint)  # never another host's key
     if llm.model_endpoint_type == "openai" and not key and "api.openai.com" in llm.model_endpoint:
         raise ConfigError("No OpenAI API key: set OPENAI_API_KEY or run `memgpt configure`.")
     if llm.model_wrapper:

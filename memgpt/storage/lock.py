@@ -1,4 +1,9 @@
-"""One agent, one writer: an advisory file lock that the OS releases when the process dies."""
+"""One agent, one writer: an OS file lock that is released when the holding process dies.
+
+`filelock` gives the same guarantee on every platform (flock on POSIX, msvcrt on Windows), where
+the previous `fcntl` lock only worked on POSIX. The holder's pid is kept in a small file next to
+the lock (filelock truncates the lock file itself when it opens it), so the error can name it.
+"""
 
 from __future__ import annotations
 
@@ -9,26 +14,32 @@ from pathlib import Path
 
 from memgpt import paths
 from memgpt.errors import AgentLockedError
+from memgpt.fileio import private_file
 
 
 @contextlib.contextmanager
 def agent_lock(name: str) -> Iterator[None]:
-    import fcntl
+    from filelock import FileLock, Timeout
 
-    paths.locks_dir().mkdir(parents=True, exist_ok=True)
+    paths.make_private_dir(paths.locks_dir())
     path: Path = paths.locks_dir() / f"{name}.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    pid_file = path.with_name(f"{name}.pid")
+    # thread_local=False: an agent may be closed (and its lock released) by another thread than opened it
+    lock = FileLock(str(path), timeout=0, mode=0o600, thread_local=False)
     try:
+        lock.acquire()
+    except Timeout:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
-            raise AgentLockedError(
-                f"Agent {name!r} is already running in another memgpt process (pid {holder}). "
-                "Close that session first; two writers would corrupt its memory."
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+            holder = pid_file.read_text(encoding="utf-8").strip() or "unknown"
+        except OSError:
+            holder = "unknown"
+        raise AgentLockedError(
+            f"Agent {name!r} is already running in another memgpt process (pid {holder}). "
+            "Close that session first; two writers would corrupt its memory."
+        ) from None
+    try:
+        with private_file(pid_file, "w") as handle:
+            handle.write(str(os.getpid()))
         yield
     finally:
-        os.close(fd)  # closing releases the lock
+        lock.release()

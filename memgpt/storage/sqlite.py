@@ -19,6 +19,7 @@ from typing import Any
 
 from memgpt import paths
 from memgpt.errors import NotFoundError, StorageError
+from memgpt.fileio import create_private
 from memgpt.schemas import AgentState, Message, ToolCall
 from memgpt.storage.base import AgentSummary
 from memgpt.storage.migrations import migrate
@@ -31,7 +32,9 @@ class Database:
     def __init__(self, path: Path, index_dir: Path | None = None) -> None:
         self.path = path
         self.index_dir = index_dir  # None: paths.index_dir()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        paths.make_private_dir(path.parent)
+        # Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the database's mode.
+        create_private(path)
         self._lock = threading.RLock()
         self._depth = 0
         try:
