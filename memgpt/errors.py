@@ -23,6 +23,14 @@ class StorageError(MemGPTError):
     """A corrupt, truncated or unreadable file; the message names the file."""
 
 
+class StorageWriteError(StorageError):
+    """A write did not happen (disk full, read-only, locked): the data is intact, the step was not saved."""
+
+
+class NewerDataError(StorageError):
+    """Data written by a newer memgpt: refused rather than silently downgraded on the next save."""
+
+
 class AgentLockedError(MemGPTError):
     """Another process is running this agent."""
 

@@ -11,14 +11,26 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 Role = Literal["system", "user", "assistant", "tool"]
+STATE_VERSION = 1  # AgentState layout; a newer one is refused, never silently downgraded
 
 
 def now() -> datetime:
     """Local, timezone-aware time: the model is told local times, storage keeps the offset."""
     return datetime.now(timezone.utc).astimezone()
+
+
+def clean_text(value: Any) -> Any:
+    """Lone surrogates (from a model's "\\ud83d" escape, or undecodable input) replaced by U+FFFD: SQLite
+    and JSON cannot encode them, and one in core memory made every save fail."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return value
 
 
 def new_tool_call_id() -> str:
@@ -29,6 +41,8 @@ class ToolCall(BaseModel):
     id: str = Field(default_factory=new_tool_call_id)
     name: str
     arguments: str  # raw JSON text as the model produced it (may be malformed)
+
+    _clean = field_validator("name", "arguments", mode="before")(clean_text)
 
 
 class Message(BaseModel):
@@ -46,6 +60,8 @@ class Message(BaseModel):
     tool_call_id: str | None = None
     created_at: datetime = Field(default_factory=now)
     tokens: int | None = None  # cached token count of this message as sent to the LLM
+
+    _clean = field_validator("content", "name", mode="before")(clean_text)
 
     def to_openai(self) -> dict[str, Any]:
         """The message as the OpenAI chat API (tools form) expects it."""
@@ -95,6 +111,8 @@ class CoreMemoryBlock(BaseModel):
     value: str
     limit: int = 2000
 
+    _clean = field_validator("value", mode="before")(clean_text)
+
 
 class AgentState(BaseModel):
     """Everything needed to resume an agent, saved atomically after every step.
@@ -122,4 +140,4 @@ class AgentState(BaseModel):
     created_at: datetime = Field(default_factory=now)
     last_login: datetime | None = None
     heartbeats_paused_until: datetime | None = None
-    state_version: int = 1
+    state_version: int = STATE_VERSION

@@ -6,7 +6,7 @@ that tells the model how much room is left, so it can condense or move text to a
 
 from __future__ import annotations
 
-from memgpt.schemas import CoreMemoryBlock
+from memgpt.schemas import CoreMemoryBlock, clean_text
 
 
 class CoreMemoryError(ValueError):
@@ -46,6 +46,7 @@ class CoreMemory:
 
     def append(self, name: str, content: str) -> str:
         block = self._block(name)
+        content = clean_text(content)
         if not content.strip():
             raise CoreMemoryError("content cannot be empty.")
         new_value = f"{block.value}\n{content}" if block.value else content
@@ -55,6 +56,7 @@ class CoreMemory:
 
     def replace(self, name: str, old_content: str, new_content: str) -> str:
         block = self._block(name)
+        old_content, new_content = clean_text(old_content), clean_text(new_content)
         if not old_content:
             raise CoreMemoryError("old_content cannot be empty: to add text use core_memory_append.")
         if old_content not in block.value:

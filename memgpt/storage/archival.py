@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from memgpt.errors import EmbeddingMismatchError
-from memgpt.schemas import Passage, now
+from memgpt.schemas import Passage, clean_text, now
 from memgpt.storage.vector_index import VectorIndex, index_path
 
 if TYPE_CHECKING:
@@ -74,6 +74,7 @@ class PassageStore:
         """Store passages (skipping texts this owner already has); returns the ids of new ones."""
         embedder = self._require_embedder()
         metas = list(metadata) if isinstance(metadata, Sequence) else [metadata or {}] * len(texts)
+        texts = [clean_text(t) for t in texts]
         keep = [i for i, t in enumerate(texts) if t and t.strip()]  # texts, metadata and vectors stay aligned
         if len(keep) < len(texts):
             texts, metas = [texts[i] for i in keep], [metas[i] for i in keep]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -18,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from memgpt import paths
-from memgpt.errors import NotFoundError, StorageError
+from memgpt.errors import NewerDataError, NotFoundError, StorageError, StorageWriteError
 from memgpt.fileio import create_private
-from memgpt.schemas import AgentState, Message, ToolCall
+from memgpt.schemas import STATE_VERSION, AgentState, Message, ToolCall
 from memgpt.storage.base import AgentSummary
 from memgpt.storage.migrations import migrate
 from memgpt.storage.searchable import searchable_text
@@ -32,9 +33,13 @@ class Database:
     def __init__(self, path: Path, index_dir: Path | None = None) -> None:
         self.path = path
         self.index_dir = index_dir  # None: paths.index_dir()
-        paths.make_private_dir(path.parent)
-        # Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the database's mode.
-        create_private(path)
+        try:
+            paths.make_private_dir(path.parent)
+            _refuse_empty_database(path, index_dir)
+            # Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the database's mode.
+            create_private(path)
+        except OSError as exc:
+            raise StorageWriteError(_os_error_text(path, exc)) from None
         self._lock = threading.RLock()
         self._depth = 0
         try:
@@ -45,43 +50,129 @@ class Database:
             self.conn.execute("PRAGMA foreign_keys=ON")
             with self.transaction():
                 migrate(self.conn)
+        except StorageError:
+            raise
         except sqlite3.DatabaseError as exc:
-            raise StorageError(
-                f"The database {path} cannot be opened ({exc}). It may be truncated or corrupt; "
-                "move it aside to start afresh, or restore it from a backup. Nothing was changed."
-            ) from None
+            raise describe_sqlite_error(path, exc, opening=True) from None
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Writes inside commit together; nested uses join the outermost transaction."""
+        """Writes inside commit together; nested uses join the outermost transaction. A write SQLite
+        refuses (disk full, read-only, locked) rolls back and is told truthfully: nothing is lost."""
         with self._lock:
             outermost = self._depth == 0
             if outermost:
-                self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    self.conn.execute("BEGIN IMMEDIATE")
+                except sqlite3.DatabaseError as exc:
+                    raise describe_sqlite_error(self.path, exc) from None
             self._depth += 1
             try:
                 yield self.conn
-            except BaseException:
+            except BaseException as exc:
                 self._depth -= 1
                 if outermost:
-                    self.conn.execute("ROLLBACK")
+                    with contextlib.suppress(sqlite3.DatabaseError):
+                        self.conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.DatabaseError) and not _is_fts_syntax(exc):
+                    raise describe_sqlite_error(self.path, exc) from None
                 raise
             self._depth -= 1
             if outermost:
-                self.conn.execute("COMMIT")
+                try:
+                    self.conn.execute("COMMIT")
+                except sqlite3.DatabaseError as exc:
+                    with contextlib.suppress(sqlite3.DatabaseError):
+                        self.conn.execute("ROLLBACK")
+                    raise describe_sqlite_error(self.path, exc) from None
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
             try:
                 return self.conn.execute(sql, params).fetchall()
             except sqlite3.DatabaseError as exc:
-                if isinstance(exc, sqlite3.OperationalError) and "fts5" in str(exc).lower():
+                if _is_fts_syntax(exc):
                     raise
-                raise StorageError(f"Reading {self.path} failed ({exc}).") from None
+                raise describe_sqlite_error(self.path, exc) from None
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, contextlib.suppress(sqlite3.DatabaseError):
             self.conn.close()
+
+
+def _is_fts_syntax(exc: sqlite3.DatabaseError) -> bool:
+    """A query the full-text parser rejected: the caller falls back to a plain match."""
+    return isinstance(exc, sqlite3.OperationalError) and "fts5" in str(exc).lower()
+
+
+def _os_error_text(path: Path, exc: OSError) -> str:
+    import errno
+
+    if exc.errno == errno.ENOSPC:
+        return f"The disk holding {path.parent} is full, so memgpt cannot create {path.name}. Free some space."
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (
+            f"memgpt cannot write to {path.parent} ({exc.strerror}). Make it writable, or point MEMGPT_HOME "
+            "at a folder you can write to."
+        )
+    return f"memgpt cannot create {path} ({exc.strerror or exc})."
+
+
+def describe_sqlite_error(path: Path, exc: sqlite3.DatabaseError, opening: bool = False) -> StorageError:
+    """Each failure with its true cause and way out. Only real damage suggests moving the file aside:
+    that advice, given for a full disk, made people abandon healthy databases."""
+    text = str(exc).lower()
+    kept = "Nothing was lost: the last change was not saved, and memgpt goes on."
+    if "full" in text or "disk i/o" in text and _disk_full(path):
+        return StorageWriteError(f"The disk holding {path} is full. {kept} Free some space and try again.")
+    if "readonly" in text or "read-only" in text or ("unable to open" in text and not os.access(path.parent, os.W_OK)):
+        return StorageWriteError(
+            f"{path} cannot be written (read-only file, folder or file system). Your data is intact. Make it "
+            "writable, or point MEMGPT_HOME at a folder you can write to."
+        )
+    if "locked" in text or "busy" in text:
+        return StorageWriteError(
+            f"{path} is busy: another memgpt process held it for more than 30 s. {kept} Try again in a moment."
+        )
+    if "disk i/o" in text:
+        return StorageWriteError(f"The operating system reported an I/O error on {path} ({exc}). {kept}")
+    if "unable to open" in text:
+        return StorageError(f"{path} cannot be opened ({exc}). Check that the folder exists and is yours.")
+    if (
+        isinstance(exc, sqlite3.OperationalError)
+        and not opening
+        and "malformed" not in text
+        and "not a database" not in text
+    ):
+        return StorageError(f"A database operation on {path} failed ({exc}). Your data is intact.")
+    return StorageError(
+        f"The database {path} cannot be read ({exc}). It may be truncated or corrupt: restore it from a backup, "
+        "or move it aside to start afresh. Nothing was changed."
+    )
+
+
+def _disk_full(path: Path) -> bool:
+    import shutil
+
+    try:
+        return shutil.disk_usage(path.parent).free < 1024 * 1024
+    except OSError:
+        return False
+
+
+def _refuse_empty_database(path: Path, index_dir: Path | None) -> None:
+    """A zero-byte database where memgpt has run before is a lost file (a failed copy, a full disk), not a
+    new start: opening it would silently create an empty one and agents would seem to be gone."""
+    if not path.exists() or path.stat().st_size:
+        return
+    traces = [p for p in (path.with_name(path.name + "-wal"), index_dir or paths.index_dir()) if p.exists()]
+    used_before = any(p.is_file() or any(p.iterdir()) for p in traces) or any(paths.locks_dir().glob("*"))
+    if used_before:
+        raise StorageError(
+            f"The database {path} is empty (0 bytes), though memgpt has been used here before: it was probably "
+            "lost in a failed copy or on a full disk. memgpt will not start afresh over it. Restore it from a "
+            "backup, or delete it to start afresh."
+        )
 
 
 def _dt(value: str) -> datetime:
@@ -260,6 +351,16 @@ class SQLiteAgentStore:
         rows = self.db.query("SELECT state FROM agents WHERE name=?", (name,))
         if not rows:
             raise NotFoundError(f"No agent named {name!r}.")
+        try:
+            raw = json.loads(rows[0]["state"])
+            version = raw.get("state_version", 1) if isinstance(raw, dict) else None
+        except ValueError:
+            version = None
+        if isinstance(version, int) and version > STATE_VERSION:
+            raise NewerDataError(
+                f"Agent {name!r} was saved by a newer memgpt (state version {version}; this release knows "
+                f"{STATE_VERSION}). It is left untouched: upgrade memgpt to run it."
+            )
         try:
             return AgentState.model_validate_json(rows[0]["state"])
         except ValueError as exc:
