@@ -58,5 +58,14 @@ class LLMOutputParseError(LLMError):
     """
 
     def __init__(self, message: str, raw: str = "") -> None:
-        super().__init__(message)
-        self.raw = raw
+        super().__init__(_safe_text(message))
+        self.raw = _safe_text(raw if isinstance(raw, str) else repr(raw))
+
+
+def _safe_text(text: str) -> str:
+    """Lone surrogates replaced by U+FFFD: the agent stores `raw` and shows the message."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
