@@ -87,7 +87,7 @@ def _close_open(text: str) -> str:
 
 _JSON_ESCAPES = set('"\\/bfnrtu')
 _PY_LITERALS = {"True": "true", "False": "false", "None": "null"}
-_VALUE_START = set('"\'{[}]-0123456789')
+_VALUE_START = set("\"'{[}]-0123456789")
 
 
 def _closes_string(text: str, i: int) -> bool:
