@@ -34,6 +34,10 @@ class EmbeddingMismatchError(MemGPTError):
 class LLMError(MemGPTError):
     """The LLM backend failed after retries (network, server, bad response)."""
 
+    def __init__(self, *args: object) -> None:
+        # the message often quotes the server, whose text may carry lone surrogates
+        super().__init__(*(_safe_text(a) if isinstance(a, str) else a for a in args))
+
 
 class LLMAuthError(LLMError):
     pass
@@ -58,7 +62,7 @@ class LLMOutputParseError(LLMError):
     """
 
     def __init__(self, message: str, raw: str = "") -> None:
-        super().__init__(_safe_text(message))
+        super().__init__(message)
         self.raw = _safe_text(raw if isinstance(raw, str) else repr(raw))
 
 

@@ -229,21 +229,23 @@ class OpenAIChatClient:
         stream = self.stream and on_delta is not None
         if stream:
             body["stream"] = True
-        limited = bool(self.limit_param())
+        limit = self.max_completion_tokens if self.limit_param() else None
         deadline = time.monotonic() + self.policy.deadline
         with self.client().chat.completions.with_streaming_response.create(**body) as response:
             if stream and "event-stream" in content_type(response):
-                return self._read_stream(iter_chunks(response, deadline, self.endpoint), known, on_delta, limited)
+                return self._read_stream(iter_chunks(response, deadline, self.endpoint), known, on_delta, limit)
             data = _read_body(response, deadline, self.endpoint)
             if looks_like_sse(data):  # streamed although we did not ask (or the content type lied)
-                return self._read_stream(iter([data]), known, on_delta, limited)
-            result = chat_result(_parse_json_body(data, response, self.endpoint), self.endpoint, known, limited)
+                return self._read_stream(iter([data]), known, on_delta, limit)
+            result = chat_result(_parse_json_body(data, response, self.endpoint), self.endpoint, known, limit)
         log.debug("response: %s", json.dumps(result.raw, default=str)[:20000] if result.raw else result)
         if stream:
             replay(result.message, on_delta)
         return result
 
-    def _read_stream(self, chunks: Any, known: set[str], on_delta: DeltaCallback | None, limited: bool) -> ChatResult:
+    def _read_stream(
+        self, chunks: Any, known: set[str], on_delta: DeltaCallback | None, limit: int | None
+    ) -> ChatResult:
         assembler = ChatStreamAssembler(self.endpoint, known, on_delta)
         done = False
         try:
@@ -260,7 +262,7 @@ class OpenAIChatClient:
             if assembler.emitted:  # part of it is on the user's screen: a retry would show it twice
                 raise LLMError(f"The reply from {self.endpoint} broke off: {exc}") from None
             raise
-        return assembler.result(limited)
+        return assembler.result(limit)
 
     def _model_not_found(self, text: str) -> str:
         message = f"{self.endpoint} does not know the model {self.model!r} ({text})."

@@ -17,10 +17,15 @@ from memgpt.errors import ContextWindowExceededError, LLMOutputParseError
 from memgpt.llm.base import DeltaCallback
 from memgpt.llm.json_repair import parse_json_object
 from memgpt.llm.streaming import SendMessageStreamer
+from memgpt.llm.text import MAX_JSON_DEPTH, clean_json_text, too_deep
 from memgpt.llm.transport import BodyError, TransientError, error_message
 from memgpt.schemas import ChatResult, Message, ToolCall, Usage, new_tool_call_id
 
 MAX_TOOL_CALLS = 32
+# A reply longer than this many characters per token of its limit was not written under that limit
+# (tokens average ~4 characters; 16 leaves room for long words and escapes); 64 KB at the least.
+CHARS_PER_TOKEN_CAP = 16
+MIN_REPLY_CHARS = 65536
 _CONTEXT_WORDS = (
     "context length",
     "context_length",
@@ -75,11 +80,20 @@ def text_of(content: Any, what: str = "content") -> str | None:
     raise LLMOutputParseError(f"The model's reply has a {what} of type {type(content).__name__}.", _excerpt(content))
 
 
+def safe_arguments(text: str) -> str:
+    """Arguments as the rest of memgpt may decode them: bounded nesting, no lone surrogate escapes."""
+    if too_deep(text):
+        raise LLMOutputParseError(
+            f"The model's function arguments are nested deeper than {MAX_JSON_DEPTH} levels.", text[:1000]
+        )
+    return clean_json_text(text)
+
+
 def arguments_of(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
+        return safe_arguments(value)
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     raise LLMOutputParseError(
@@ -134,7 +148,7 @@ def tool_calls_from_text(content: str | None, known: set[str]) -> list[ToolCall]
     name = data.get("name") or data.get("function")
     args = data.get("arguments", data.get("parameters", data.get("params")))
     if isinstance(name, str) and name in known and isinstance(args, (dict, str)):
-        return [ToolCall(name=name, arguments=args if isinstance(args, str) else json.dumps(args))]
+        return [ToolCall(name=name, arguments=safe_arguments(args) if isinstance(args, str) else json.dumps(args))]
     return None
 
 
@@ -144,18 +158,26 @@ def finish(
     finish_reason: Any,
     usage: Usage | None,
     known: set[str],
-    limited: bool,
+    limit: int | None,
     raw: dict[str, Any] | None = None,
 ) -> ChatResult:
     """One ChatResult from the parts of a reply, streamed or not."""
     reason = finish_reason if isinstance(finish_reason, str) else None
+    cap = max(MIN_REPLY_CHARS, CHARS_PER_TOKEN_CAP * (limit or 4096))
+    for text in [content or "", *(c.arguments for c in calls)]:
+        if len(text) > cap:
+            raise LLMOutputParseError(
+                f"The model's reply is {len(text)} characters long, far more than it may write "
+                f"({limit or 'no'} token limit); ignored.",
+                text[:1000],
+            )
     if not calls:
         parsed = tool_calls_from_text(content, known)
         if parsed:
             calls, content = parsed, None
     if reason == "length":
         if not calls and not content:
-            if limited:
+            if limit:
                 raise LLMOutputParseError("The model used up its reply budget without answering.", "")
             raise ContextWindowExceededError("The model stopped at the context limit without answering.")
         for call in calls:
@@ -183,7 +205,7 @@ def _choice_of(data: dict[str, Any], endpoint: str) -> dict[str, Any]:
     return choice
 
 
-def chat_result(data: Any, endpoint: str, known: set[str], limited: bool) -> ChatResult:
+def chat_result(data: Any, endpoint: str, known: set[str], limit: int | None) -> ChatResult:
     """A non-streamed /chat/completions body."""
     if not isinstance(data, dict):
         raise BodyError(f"{endpoint} returned JSON that is not a chat completion: {_excerpt(data)}")
@@ -199,7 +221,7 @@ def chat_result(data: Any, endpoint: str, known: set[str], limited: bool) -> Cha
     if not calls and message.get("function_call") is not None:
         calls = calls_of(message["function_call"])
     content = text_of(message.get("content"))
-    return finish(content, calls, choice.get("finish_reason"), usage_of(data.get("usage")), known, limited, data)
+    return finish(content, calls, choice.get("finish_reason"), usage_of(data.get("usage")), known, limit, data)
 
 
 def completion_text(data: Any, endpoint: str, api: str) -> tuple[str, str | None]:
@@ -301,7 +323,7 @@ class ChatStreamAssembler:
             if slot["name"] == "send_message":
                 self._emit("message", self.streamers.setdefault(index, SendMessageStreamer()).feed(args))
 
-    def result(self, limited: bool) -> ChatResult:
+    def result(self, limit: int | None) -> ChatResult:
         calls = []
         for _, slot in sorted(self.calls.items()):
             if not slot["name"].strip():
@@ -310,8 +332,10 @@ class ChatStreamAssembler:
                 )
             calls.append(
                 ToolCall(
-                    name=slot["name"].strip(), arguments=slot["arguments"], **({"id": slot["id"]} if slot["id"] else {})
+                    name=slot["name"].strip(),
+                    arguments=safe_arguments(slot["arguments"]),
+                    **({"id": slot["id"]} if slot["id"] else {}),
                 )
             )
         text = "".join(self.content) or None
-        return finish(text, calls, self.finish_reason, self.usage, self.known, limited)
+        return finish(text, calls, self.finish_reason, self.usage, self.known, limit)

@@ -65,3 +65,29 @@ def loads_bounded(text: str | bytes, *, strict: bool = True) -> Any:
     if too_deep(text):
         raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     return clean_value(json.loads(text, strict=strict))
+
+
+# A surrogate escape in JSON text, after an even number of backslashes (so it is an escape), with the
+# low half that may follow it.
+_SURROGATE_ESCAPE = re.compile(
+    r"(?<!\\)((?:\\\\)*)\\u([dD][89abAB][0-9a-fA-F]{2})(\\u[dD][c-fC-F][0-9a-fA-F]{2})?"
+    r"|(?<!\\)((?:\\\\)*)\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+def _fix_escape(match: re.Match[str]) -> str:
+    if match.group(2) is not None:
+        return match.group(0) if match.group(3) else match.group(1) + "\\ufffd"
+    return match.group(4) + "\\ufffd"
+
+
+def clean_json_text(text: str) -> str:
+    """JSON text (a call's arguments) whose `\\uXXXX` escapes decode to no lone surrogate.
+
+    Storage and search decode the arguments later; a lone `\\ud800` would come out of that decoding
+    as a character SQLite refuses. Works on malformed JSON too: only the escapes are touched.
+    """
+    text = clean_text(text)
+    if "\\u" not in text and "\\U" not in text:
+        return text
+    return _SURROGATE_ESCAPE.sub(_fix_escape, text)
