@@ -12,9 +12,9 @@ import pytest
 from memgpt.config import LLMConfig
 from memgpt.llm import create_llm_client
 from memgpt.llm.constraints import CONSTRAINT_FORMS, call_grammar, call_schema
-from memgpt.llm.policy import forget_quirks
 from memgpt.schemas import Message
 from tests.fake_llm import error, text
+from tests.test_llm_edge import clean_slate  # noqa: F401 - the autouse fixture
 
 SEND = {
     "name": "send_message",
@@ -37,14 +37,6 @@ SEARCH = {
 }
 HISTORY = [Message(role="system", content="You are a test."), Message(role="user", content="hi")]
 GOOD = '{"function": "send_message", "params": {"inner_thoughts": "t", "message": "hi"}}'
-
-
-@pytest.fixture(autouse=True)
-def clean_slate(monkeypatch):
-    monkeypatch.setenv("MEMGPT_RETRY_BASE_DELAY", "0.001")
-    forget_quirks()
-    yield
-    forget_quirks()
 
 
 _TOKEN = re.compile(r'\s*("(?:\\.|[^"\\])*"|\[(?:\\.|[^\]\\])*\]|[A-Za-z0-9-]+|[()|?*+])')

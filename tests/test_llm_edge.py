@@ -15,19 +15,8 @@ from memgpt.llm import create_llm_client
 from memgpt.llm.policy import completion_reserve, forget_quirks
 from memgpt.llm.probe import probe_context_window
 from memgpt.llm.streaming import SendMessageStreamer, WrappedReplyStreamer
-from memgpt.schemas import Message
 from tests.fake_llm import Reply, error, hang, raw, send_message, text, tool_call
-
-SEND = {
-    "name": "send_message",
-    "description": "Send a message to the user.",
-    "parameters": {
-        "type": "object",
-        "properties": {"message": {"type": "string", "description": "text"}},
-        "required": ["message"],
-    },
-}
-HISTORY = [Message(role="system", content="You are a test."), Message(role="user", content="hi")]
+from tests.test_llm import HISTORY, SEND
 
 
 @pytest.fixture(autouse=True)
