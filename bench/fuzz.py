@@ -29,8 +29,9 @@ if __package__ in (None, ""):
 FIRST_BYTE = 0.25
 DEADLINE = 0.5
 HANG = 0.5  # the fuzz server's stalls, longer than FIRST_BYTE
-# One call may take at most its attempts x (deadline + a stall) plus slack before it counts as a hang.
-HANG_BOUND = 2 * (DEADLINE + HANG) + 2.0
+TOTAL = 1.5  # the budget of one chat() call, retries and fallbacks included
+# A call past its budget (plus slack for a loaded machine) counts as a hang.
+HANG_BOUND = TOTAL + 2.0
 WINDOW = 8192
 
 
@@ -85,7 +86,9 @@ def _encodable(text: Any) -> bool:
 def _policy() -> Any:
     from memgpt.llm.policy import CallPolicy
 
-    return CallPolicy(local=True, first_byte_timeout=FIRST_BYTE, deadline=DEADLINE, max_retries=1, timeout_retries=1)
+    return CallPolicy(
+        local=True, first_byte_timeout=FIRST_BYTE, deadline=DEADLINE, max_retries=1, timeout_retries=1, total=TOTAL
+    )
 
 
 def _llm(url: str, stream: bool, wrapper: str | None = None) -> Any:

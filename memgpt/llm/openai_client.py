@@ -104,6 +104,7 @@ class OpenAIChatClient:
         self._sleep = sleep
         self._base_delay = default_base_delay() if base_delay is None else base_delay
         self._client: Any = None
+        self.call_end = float("inf")  # when the current chat() call's time budget runs out
         # the user's sampler settings (llm/settings.py), merged over ours in every request body
         self.settings: dict[str, Any] = load_completion_settings()
 
@@ -128,16 +129,30 @@ class OpenAIChatClient:
                 )
         return self._client
 
+    def attempt_limits(self) -> tuple[float, Any]:
+        """This attempt's deadline and SDK timeout: the policy's, cut to what the call has left."""
+        import openai
+
+        now = time.monotonic()
+        left = max(0.05, self.call_end - now)
+        timeout = openai.Timeout(
+            min(self.policy.first_byte_timeout, left), connect=min(self.policy.connect_timeout, left)
+        )
+        return now + min(self.policy.deadline, left), timeout
+
     def retrying(self, call: Callable[[], T]) -> T:
         """Run one request with our retry policy and error mapping."""
-        retrier = Retrier(self.endpoint, self.policy, lambda s: self._sleep(s), self._base_delay, self.on_retry)
+        retrier = Retrier(
+            self.endpoint, self.policy, lambda s: self._sleep(s), self._base_delay, self.on_retry, self.call_end
+        )
         try:
             return retrier.run(call)
         except ModelNotFound as exc:
             raise LLMModelNotFoundError(self._model_not_found(exc.text)) from None
 
     def guarded(self, call: Callable[[], T]) -> T:
-        """The reply boundary: whatever goes wrong leaves as one of memgpt.errors."""
+        """The reply boundary: whatever goes wrong leaves as one of memgpt.errors, within the call's budget."""
+        self.call_end = time.monotonic() + self.policy.budget
         try:
             return call()
         except MemGPTError:
@@ -230,8 +245,8 @@ class OpenAIChatClient:
         if stream:
             body["stream"] = True
         limit = self.max_completion_tokens if self.limit_param() else None
-        deadline = time.monotonic() + self.policy.deadline
-        with self.client().chat.completions.with_streaming_response.create(**body) as response:
+        deadline, timeout = self.attempt_limits()
+        with self.client().chat.completions.with_streaming_response.create(**body, timeout=timeout) as response:
             if stream and "event-stream" in content_type(response):
                 return self._read_stream(iter_chunks(response, deadline, self.endpoint), known, on_delta, limit)
             data = _read_body(response, deadline, self.endpoint)

@@ -25,6 +25,8 @@ LOCAL_ENDPOINT_TYPES = frozenset({"llamacpp", "ollama", "lmstudio", "vllm", "loc
 LOCAL_FIRST_BYTE_FACTOR = 5.0
 # A whole attempt (first byte and the streamed rest) may take this many first-byte timeouts.
 DEADLINE_FACTOR = 2.0
+# A whole chat() call, retries and fallbacks included, may take this many attempt deadlines.
+TOTAL_FACTOR = 2.0
 CONNECT_TIMEOUT = 5.0
 CONNECT_RETRY_DELAY = 0.25
 # No reply we ask for is near this big; a server sending more is broken.
@@ -65,6 +67,11 @@ class CallPolicy:
     timeout_retries: int  # re-sends after a timeout or a dropped connection
     connect_retries: int = 1  # re-sends after a refused connection or unknown host (quick)
     connect_timeout: float = CONNECT_TIMEOUT
+    total: float = 0.0  # seconds one chat() may take with all its retries and fallbacks (0: 2 deadlines)
+
+    @property
+    def budget(self) -> float:
+        return self.total or self.deadline * TOTAL_FACTOR
 
     @classmethod
     def for_config(cls, llm: Any) -> CallPolicy:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import random
 import re
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -98,12 +99,14 @@ class Retrier:
         sleep: Callable[[float], None],
         base_delay: float,
         on_retry: RetryCallback | None = None,
+        call_end: float = float("inf"),
     ) -> None:
         self.endpoint = endpoint
         self.policy = policy
         self.sleep = sleep
         self.base_delay = base_delay
         self.on_retry = on_retry
+        self.call_end = call_end
 
     def delay(self, attempt: int, retry_after: str | None = None) -> float:
         if retry_after:
@@ -118,6 +121,9 @@ class Retrier:
 
         attempt = 0
         while True:
+            if time.monotonic() >= self.call_end:
+                budget = f"the call's budget of {self.policy.budget:g} s ran out"
+                raise self._final("timeout", budget, attempt) from None
             try:
                 return call()
             except openai.APIStatusError as exc:
@@ -139,7 +145,7 @@ class Retrier:
                 )
             except openai.APIError as exc:  # anything else the SDK may raise: one clear line
                 raise LLMError(f"{self.endpoint} failed: {type(exc).__name__}: {exc}") from None
-            if attempt < budget:
+            if attempt < budget and time.monotonic() + wait < self.call_end:
                 attempt += 1
                 log.warning("%s: %s; retrying in %.1fs (%d/%d)", self.endpoint, reason, wait, attempt, budget)
                 if self.on_retry is not None:

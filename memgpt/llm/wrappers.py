@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from typing import Any
 
 from memgpt.errors import ConfigError, ContextWindowExceededError, LLMModelNotFoundError, LLMOutputParseError
@@ -308,8 +307,8 @@ class WrappedCompletionClient(OpenAIChatClient):
             body["prompt"] = prompt
         if on_delta is not None:
             body["stream"] = True
-        deadline = time.monotonic() + self.policy.deadline
-        with create(**body) as response:
+        deadline, timeout = self.attempt_limits()
+        with create(**body, timeout=timeout) as response:
             if on_delta is not None and "event-stream" in content_type(response):
                 chunks = iter_chunks(response, deadline, self.endpoint)
             else:
