@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +25,8 @@ def _root(endpoint: str) -> str:
 
 
 def _get(url: str, body: dict[str, Any] | None = None, timeout: float = PROBE_TIMEOUT) -> Any:
+    import urllib.request  # 40 ms: only when a probe runs, not whenever memgpt.llm is imported
+
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - the user's own endpoint
@@ -133,7 +133,7 @@ def probe_context_window(llm: Any, timeout: float = PROBE_TIMEOUT) -> tuple[int,
     for probe in PROBES.get(str(getattr(llm, "model_endpoint_type", "")), ()):
         try:
             found = probe(endpoint, model, timeout)
-        except (OSError, ValueError, urllib.error.URLError, AttributeError, TypeError, RecursionError) as exc:
+        except (OSError, ValueError, AttributeError, TypeError, RecursionError) as exc:  # URLError is an OSError
             log.debug("context window probe %s at %s: %s", probe.__name__, endpoint, exc)
             continue
         except Exception:  # a probe is a hint: nothing it meets may stop the caller
