@@ -43,7 +43,11 @@ _TOKEN = re.compile(r'\s*("(?:\\.|[^"\\])*"|\[(?:\\.|[^\]\\])*\]|[A-Za-z0-9-]+|[
 
 
 def grammar_regex(grammar: str) -> re.Pattern[str]:
-    """A (non-recursive) GBNF grammar as a Python regex: literals, classes, groups, | ? * +."""
+    """A (non-recursive) GBNF grammar as a Python regex: literals, classes, groups, | ? * +.
+
+    Repetitions become possessive: the grammar's repeated items never overlap what follows them,
+    and a backtracking regex over its nested optional whitespace takes minutes to say no.
+    """
     rules = dict(line.split(" ::= ", 1) for line in grammar.strip().splitlines())
 
     def expand(name: str, depth: int = 0) -> str:
@@ -54,7 +58,9 @@ def grammar_regex(grammar: str) -> re.Pattern[str]:
                 out.append(re.escape(codecs.decode(token[1:-1], "unicode_escape")))
             elif token.startswith("["):
                 out.append(token)
-            elif token in "()|?*+":
+            elif token in "?*+":
+                out.append(token + "+")  # possessive: this grammar never needs to give back (no backtracking blow-up)
+            elif token in "()|":
                 out.append("(?:" if token == "(" else token)
             else:
                 out.append(f"(?:{expand(token, depth + 1)})")
