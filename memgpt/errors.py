@@ -42,6 +42,10 @@ class EmbeddingMismatchError(MemGPTError):
 class LLMError(MemGPTError):
     """The LLM backend failed after retries (network, server, bad response)."""
 
+    def __init__(self, *args: object) -> None:
+        # the message often quotes the server, whose text may carry lone surrogates
+        super().__init__(*(_safe_text(a) if isinstance(a, str) else a for a in args))
+
 
 class LLMAuthError(LLMError):
     pass
@@ -67,4 +71,13 @@ class LLMOutputParseError(LLMError):
 
     def __init__(self, message: str, raw: str = "") -> None:
         super().__init__(message)
-        self.raw = raw
+        self.raw = _safe_text(raw if isinstance(raw, str) else repr(raw))
+
+
+def _safe_text(text: str) -> str:
+    """Lone surrogates replaced by U+FFFD: the agent stores `raw` and shows the message."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text

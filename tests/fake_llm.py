@@ -12,6 +12,8 @@ that expected fewer calls fails loudly. Every request is recorded in `server.req
 Routes: POST /v1/chat/completions (tools and legacy functions, SSE streaming or not),
 POST /v1/completions, POST /v1/embeddings, GET /v1/models, and the Azure shape
 POST /openai/deployments/<deployment>/chat/completions?api-version=... (and /embeddings).
+`server.routes` adds fixed JSON answers (a llama.cpp `/props`, an Ollama `/api/show`...) and
+`server.model_fields` extra fields of the /v1/models entries (vLLM's `max_model_len`).
 """
 
 from __future__ import annotations
@@ -172,6 +174,9 @@ class FakeLLMServer:
         self.requests: list[dict[str, Any]] = []
         self.default: ScriptEntry | None = None
         self.server_seconds = 0.0  # time spent inside handlers (for overhead benchmarks)
+        # extra JSON routes (GET or POST), e.g. {"/props": {"n_ctx": 4096}} for llama.cpp-style probes
+        self.routes: dict[str, Any] = {}
+        self.model_fields: dict[str, Any] = {}  # extra fields of every /v1/models entry (max_model_len)
         self._script: list[ScriptEntry] = []
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -259,13 +264,16 @@ class FakeLLMServer:
                 started = time.perf_counter()
                 path = urlparse(self.path).path
                 server.requests.append({"method": "GET", "path": path, "headers": dict(self.headers), "body": None})
-                if path.endswith("/models"):
+                if path in server.routes:
+                    self._send_json(200, server.routes[path])
+                elif path.endswith("/models"):
                     self._send_json(
                         200,
                         {
                             "object": "list",
                             "data": [
-                                {"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in server.models
+                                {"id": m, "object": "model", "created": 0, "owned_by": "fake", **server.model_fields}
+                                for m in server.models
                             ],
                         },
                     )
@@ -291,7 +299,9 @@ class FakeLLMServer:
                 }
                 server.requests.append(record)
                 try:
-                    if parsed.path.endswith("/embeddings"):
+                    if parsed.path in server.routes:
+                        self._send_json(200, server.routes[parsed.path])
+                    elif parsed.path.endswith("/embeddings"):
                         self._embeddings(body)
                     elif parsed.path.endswith("/chat/completions"):
                         self._chat(record, body)

@@ -168,7 +168,9 @@ def test_streaming_text_and_arguments(fake_llm) -> None:
 def test_wrapped_model_damaged_json(fake_llm, damaged) -> None:
     fake_llm.script(text(damaged))
     llm = LLMConfig(model="dolphin", model_endpoint_type="vllm", model_endpoint=fake_llm.url, model_wrapper="chatml")
-    result = create_llm_client(llm).chat(HISTORY, [SEND])
+    c = create_llm_client(llm)
+    c.constrain = False  # the repair chain, as for a server that takes no constraint
+    result = c.chat(HISTORY, [SEND])
     assert result.message.content == "t"
     assert json.loads(result.message.tool_calls[0].arguments)["message"].startswith(("hi", "line one"))
     prompt = fake_llm.requests[-1]["body"]["prompt"]
@@ -179,6 +181,7 @@ def test_wrapped_model_prefix_completion_and_garbage(fake_llm) -> None:
     fake_llm.script(text(' "send_message", "params": {"inner_thoughts": "t", "message": "hey"}}'), text("no json"))
     llm = LLMConfig(model="llama3", model_endpoint_type="llamacpp", model_endpoint=fake_llm.url, model_wrapper="llama3")
     c = create_llm_client(llm)
+    c.constrain = False
     assert c.chat(HISTORY, [SEND]).message.tool_calls[0].name == "send_message"
     with pytest.raises(LLMOutputParseError):
         c.chat(HISTORY, [SEND])
@@ -213,11 +216,18 @@ def test_wrapped_model_heartbeat_correction(fake_llm) -> None:
     assert "request_heartbeat" not in json.loads(after_beat.message.tool_calls[0].arguments)
 
 
-def wrapped(server, wrapper="chatml", **overrides):
+def wrapped(server, wrapper="chatml", constrain=False, endpoint_type="vllm", **overrides):
+    """A wrapped client; unconstrained unless asked, so the prompt ends in the pre-filled JSON start."""
     llm = LLMConfig(
-        model="dolphin", model_endpoint_type="vllm", model_endpoint=server.url, model_wrapper=wrapper, **overrides
+        model="dolphin",
+        model_endpoint_type=endpoint_type,
+        model_endpoint=server.url,
+        model_wrapper=wrapper,
+        **overrides,
     )
-    return create_llm_client(llm)
+    c = create_llm_client(llm)
+    c.constrain = constrain
+    return c
 
 
 @pytest.mark.parametrize(
@@ -301,6 +311,7 @@ def test_wrapped_model_not_found_is_reported(fake_llm) -> None:
 def test_wrapped_reply_cut_by_the_window(fake_llm) -> None:
     fake_llm.script(text(' "send_message", "params": {"inner_thoughts": "I was about to', finish_reason="length"))
     c = wrapped(fake_llm, context_window=600)
+    c.max_completion_tokens = 1024  # so the window, not our cap, is what the reply ran into
     with pytest.raises(ContextWindowExceededError):
         c.chat(HISTORY, [SEND])
     assert fake_llm.requests[-1]["body"]["max_tokens"] < 600

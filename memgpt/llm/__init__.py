@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from memgpt.llm.context_windows import context_window_for
+from memgpt.llm.probe import probe_context_window
 
 if TYPE_CHECKING:
     from memgpt.config import Credentials, LLMConfig
@@ -48,4 +49,4 @@ def create_llm_client(llm: LLMConfig, credentials: Credentials | None = None) ->
     return OpenAIChatClient(llm, key)
 
 
-__all__ = ["context_window_for", "create_llm_client"]
+__all__ = ["context_window_for", "create_llm_client", "probe_context_window"]

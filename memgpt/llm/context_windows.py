@@ -83,7 +83,5 @@ def context_window_for(model: str) -> int | None:
     name = model.lower().rsplit("/", 1)[-1]
     prefixed = [key for key in KNOWN_WINDOWS if name.startswith(key)]
     if not prefixed:
-        prefixed = [
-            key for key in KNOWN_WINDOWS if len(key) > 3 and any(f"{sep}{key}" in name for sep in _SEPARATORS)
-        ]
+        prefixed = [key for key in KNOWN_WINDOWS if len(key) > 3 and any(f"{sep}{key}" in name for sep in _SEPARATORS)]
     return KNOWN_WINDOWS[max(prefixed, key=len)] if prefixed else None

@@ -13,6 +13,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from memgpt.errors import LLMOutputParseError
+from memgpt.llm.text import MAX_JSON_DEPTH, clean_value, too_deep
+
+# The lenient passes below walk the text in Python, character by character; a reply this long is not
+# a function call gone slightly wrong, so only the strict parse is tried on it.
+MAX_REPAIR_CHARS = 200_000
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)\s*```", re.DOTALL)
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
@@ -82,7 +87,7 @@ def _close_open(text: str) -> str:
 
 _JSON_ESCAPES = set('"\\/bfnrtu')
 _PY_LITERALS = {"True": "true", "False": "false", "None": "null"}
-_VALUE_START = set('"\'{[}]-0123456789')
+_VALUE_START = set("\"'{[}]-0123456789")
 
 
 def _closes_string(text: str, i: int) -> bool:
@@ -157,9 +162,15 @@ def parse_json_object(text: str) -> dict[str, Any]:
     """The JSON object in `text`, repaired if need be; LLMOutputParseError when nothing works."""
     if text is None:
         raise LLMOutputParseError("The model returned no text where JSON was expected.", "")
+    if not isinstance(text, str):
+        raise LLMOutputParseError(f"The model returned {type(text).__name__} where JSON text was expected.", "")
+    if too_deep(text):
+        raise LLMOutputParseError(f"The model's JSON is nested deeper than {MAX_JSON_DEPTH} levels.", text[:1000])
 
     def candidates() -> Iterator[str]:  # least change first; each built only if the previous failed
         yield text
+        if len(text) > MAX_REPAIR_CHARS:
+            return
         base = _strip_fences(text.strip())
         yield base
         obj = _first_object(base)
@@ -176,6 +187,6 @@ def parse_json_object(text: str) -> dict[str, Any]:
         except (json.JSONDecodeError, TypeError, ValueError):
             continue
         if isinstance(value, dict):
-            return value
+            return clean_value(value)
     shown = text if len(text) <= 300 else text[:300] + "..."
     raise LLMOutputParseError(f"Could not read a JSON object from the model's output: {shown!r}", text)

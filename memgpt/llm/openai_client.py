@@ -1,8 +1,10 @@
 """Chat completions through the `openai` SDK: OpenAI, Azure and every OpenAI-compatible server.
 
-Retries are ours (the SDK's are turned off) so that every backend gets the same policy: bounded
-exponential backoff with jitter on 429/5xx/timeouts/connection errors, honouring Retry-After,
-then one clear error. Errors are mapped to the typed errors the agent acts on.
+The SDK sends the request; the reply is read and checked here (llm/transport.py, llm/replies.py),
+retries follow llm/retry.py. Every step asks for a function call (`tool_choice: "required"`), and
+every request carries a completion limit equal to the room the agent keeps for the reply. What a
+server refuses (a 400 naming `tool_choice`, `max_tokens`, the tools API) is dropped and remembered
+for that endpoint (llm/policy.py `EndpointQuirks`).
 """
 
 from __future__ import annotations
@@ -10,39 +12,37 @@ from __future__ import annotations
 import json
 import logging
 import os
-import random
 import re
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from memgpt.errors import (
-    ContextWindowExceededError,
-    LLMAuthError,
-    LLMConnectionError,
-    LLMError,
-    LLMModelNotFoundError,
-)
+from memgpt.errors import LLMError, LLMModelNotFoundError, MemGPTError
 from memgpt.llm.base import DeltaCallback, FunctionSchema
 from memgpt.llm.json_repair import parse_json_object
+from memgpt.llm.policy import (
+    CallPolicy,
+    RetryCallback,
+    completion_reserve,
+    default_limit_param,
+    quirks_for,
+)
+from memgpt.llm.replies import ChatStreamAssembler, chat_result
+from memgpt.llm.retry import BadRequest, ModelNotFound, Retrier, is_context_length_error
 from memgpt.llm.settings import load_completion_settings
-from memgpt.llm.streaming import SendMessageStreamer
-from memgpt.schemas import ChatResult, Message, ToolCall, Usage, new_tool_call_id
+from memgpt.llm.transport import DONE, TransientError, content_type, iter_chunks, iter_events, looks_like_sse
+from memgpt.llm.transport import parse_json_body as _parse_json_body
+from memgpt.llm.transport import read_body as _read_body
+from memgpt.schemas import ChatResult, Message
 
 log = logging.getLogger("memgpt.llm")
 
-_CONTEXT_PATTERNS = re.compile(
-    r"context[_ ]length|context size|context window|maximum context|too many tokens|prompt is too long"
-    r"|exceeds? the (?:available )?context|input length exceeds|context the overflows|reduce the length",
-    re.IGNORECASE,
-)
+T = TypeVar("T")
+
 _TOOLS_UNSUPPORTED = re.compile(r"\btools?\b|tool_choice|function calling", re.IGNORECASE)
+_TOOL_CHOICE = re.compile(r"tool_choice|required", re.IGNORECASE)
 
-MAX_BACKOFF_SECONDS = 30.0
-
-
-def is_context_length_error(text: str) -> bool:
-    return bool(_CONTEXT_PATTERNS.search(text or ""))
+__all__ = ["OpenAIChatClient", "is_context_length_error", "to_legacy"]
 
 
 def default_base_delay() -> float:
@@ -67,21 +67,6 @@ def to_legacy(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _tool_calls_from_text(content: str | None, known: set[str]) -> list[ToolCall] | None:
-    """Some local servers put the call in `content` as JSON text; read it back when it names a function."""
-    if not content or "{" not in content or not known:
-        return None
-    try:
-        data = parse_json_object(content)
-    except LLMError:
-        return None
-    name = data.get("name") or data.get("function")
-    args = data.get("arguments", data.get("parameters", data.get("params")))
-    if isinstance(name, str) and name in known and isinstance(args, (dict, str)):
-        return [ToolCall(name=name, arguments=args if isinstance(args, str) else json.dumps(args))]
-    return None
-
-
 class OpenAIChatClient:
     def __init__(
         self,
@@ -91,20 +76,35 @@ class OpenAIChatClient:
         azure: dict[str, Any] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         base_delay: float | None = None,
+        on_retry: RetryCallback | None = None,
+        max_completion_tokens: int | None = None,
+        policy: CallPolicy | None = None,
     ) -> None:
         self.model = llm.model
         self.context_window = llm.context_window
         self.endpoint = llm.model_endpoint
+        self.endpoint_type = str(llm.model_endpoint_type)
         self.stream = llm.stream
         self.max_retries = llm.max_retries
         self.timeout = llm.request_timeout
+        self.policy = policy or CallPolicy.for_config(llm)
         self.style = "functions" if llm.function_call_style == "functions" else "tools"
         self._auto_style = llm.function_call_style == "auto"
+        # The most the model may write in one reply: the reserve the agent's context accounting keeps.
+        self.max_completion_tokens = (
+            max_completion_tokens
+            or getattr(llm, "max_completion_tokens", None)
+            or completion_reserve(self.context_window)
+        )
+        # Called before each retry with (attempt, attempts at most, delay in s, reason): the REPL's notice.
+        self.on_retry = on_retry
+        self.quirks = quirks_for(self.endpoint or "", self.model)
         self._api_key = api_key
         self._azure = azure
         self._sleep = sleep
         self._base_delay = default_base_delay() if base_delay is None else base_delay
         self._client: Any = None
+        self.call_end = float("inf")  # when the current chat() call's time budget runs out
         # the user's sampler settings (llm/settings.py), merged over ours in every request body
         self.settings: dict[str, Any] = load_completion_settings()
 
@@ -113,6 +113,7 @@ class OpenAIChatClient:
         if self._client is None:
             import openai
 
+            timeout = openai.Timeout(self.policy.first_byte_timeout, connect=self.policy.connect_timeout)
             if self._azure is not None:
                 self._client = openai.AzureOpenAI(
                     api_key=self._api_key,
@@ -120,13 +121,45 @@ class OpenAIChatClient:
                     azure_deployment=self._azure.get("deployment"),
                     api_version=self._azure["api_version"],
                     max_retries=0,
-                    timeout=self.timeout,
+                    timeout=timeout,
                 )
             else:
                 self._client = openai.OpenAI(
-                    base_url=self.endpoint, api_key=self._api_key or "not-needed", max_retries=0, timeout=self.timeout
+                    base_url=self.endpoint, api_key=self._api_key or "not-needed", max_retries=0, timeout=timeout
                 )
         return self._client
+
+    def attempt_limits(self) -> tuple[float, Any]:
+        """This attempt's deadline and SDK timeout: the policy's, cut to what the call has left."""
+        import openai
+
+        now = time.monotonic()
+        left = max(0.05, self.call_end - now)
+        timeout = openai.Timeout(
+            min(self.policy.first_byte_timeout, left), connect=min(self.policy.connect_timeout, left)
+        )
+        return now + min(self.policy.deadline, left), timeout
+
+    def retrying(self, call: Callable[[], T]) -> T:
+        """Run one request with our retry policy and error mapping."""
+        retrier = Retrier(
+            self.endpoint, self.policy, lambda s: self._sleep(s), self._base_delay, self.on_retry, self.call_end
+        )
+        try:
+            return retrier.run(call)
+        except ModelNotFound as exc:
+            raise LLMModelNotFoundError(self._model_not_found(exc.text)) from None
+
+    def guarded(self, call: Callable[[], T]) -> T:
+        """The reply boundary: whatever goes wrong leaves as one of memgpt.errors, within the call's budget."""
+        self.call_end = time.monotonic() + self.policy.budget
+        try:
+            return call()
+        except MemGPTError:
+            raise
+        except Exception as exc:
+            log.exception("unexpected failure talking to %s", self.endpoint)
+            raise LLMError(f"Unexpected error talking to {self.endpoint}: {type(exc).__name__}: {exc}") from None
 
     # -- the call -------------------------------------------------------------------------
     def chat(
@@ -137,215 +170,139 @@ class OpenAIChatClient:
         force_function: str | None = None,
         on_delta: DeltaCallback | None = None,
     ) -> ChatResult:
+        return self.guarded(lambda: self._chat(messages, functions, force_function, on_delta))
+
+    def _chat(
+        self,
+        messages: list[Message],
+        functions: list[FunctionSchema] | None,
+        force_function: str | None,
+        on_delta: DeltaCallback | None,
+    ) -> ChatResult:
         wire = [m.to_openai() for m in messages]
+        known = {f["name"] for f in functions or []}
         while True:
-            kwargs: dict[str, Any] = {"model": self.model}
-            if functions and self.style == "tools":
-                kwargs["messages"] = wire
-                kwargs["tools"] = [{"type": "function", "function": f} for f in functions]
-                kwargs["tool_choice"] = (
-                    {"type": "function", "function": {"name": force_function}} if force_function else "auto"
-                )
-            elif functions:
-                kwargs["messages"] = to_legacy(wire)
-                kwargs["functions"] = functions
-                kwargs["function_call"] = {"name": force_function} if force_function else "auto"
-            else:
-                kwargs["messages"] = to_legacy(wire) if self.style == "functions" else wire
-            known = {f["name"] for f in functions or []}
+            kwargs = self._chat_kwargs(wire, functions, force_function)
             try:
-                return self.retrying(lambda kw=kwargs, kn=known: self._request(kw, kn, on_delta), "tools" in kwargs)
-            except _ToolsRejected:
-                log.info("%s rejected the tools API; switching to legacy functions", self.endpoint)
-                self.style = "functions"
-                self._auto_style = False
+                return self.retrying(lambda kw=kwargs: self._request(kw, known, on_delta))
+            except BadRequest as exc:
+                if not self._adapt(exc.text, kwargs):
+                    raise
+
+    def _chat_kwargs(
+        self, wire: list[dict[str, Any]], functions: list[FunctionSchema] | None, force_function: str | None
+    ) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"model": self.model}
+        if functions and self.style == "tools":
+            kwargs["messages"] = wire
+            kwargs["tools"] = [{"type": "function", "function": f} for f in functions]
+            if force_function:
+                kwargs["tool_choice"] = {"type": "function", "function": {"name": force_function}}
+            else:
+                kwargs["tool_choice"] = "required" if self.quirks.tool_choice_required else "auto"
+        elif functions:
+            # the legacy API has no "any function" value: "auto", "none" or one function by name
+            kwargs["messages"] = to_legacy(wire)
+            kwargs["functions"] = functions
+            kwargs["function_call"] = {"name": force_function} if force_function else "auto"
+        else:
+            kwargs["messages"] = to_legacy(wire) if self.style == "functions" else wire
+        limit_param = self.limit_param()
+        if limit_param:
+            kwargs[limit_param] = self.max_completion_tokens
+        return kwargs
+
+    def limit_param(self) -> str:
+        if self.quirks.limit_param is None:
+            return default_limit_param(self.endpoint_type, self.model)
+        return self.quirks.limit_param
+
+    def _adapt(self, text: str, kwargs: dict[str, Any]) -> bool:
+        """Whether a 400 named something we can stop sending (remembered for this endpoint and model)."""
+        lowered = text.lower()
+        if kwargs.get("tool_choice") == "required" and _TOOL_CHOICE.search(text):
+            log.info("%s refused tool_choice=required; sending auto from now on", self.endpoint)
+            self.quirks.tool_choice_required = False
+            return True
+        sent = self.limit_param()
+        if sent and sent in lowered:
+            other = "max_completion_tokens" if sent == "max_tokens" else "max_tokens"
+            self.quirks.limit_param = other if other in lowered and self.quirks.limit_param is None else ""
+            log.info("%s refused %s; sending %s", self.endpoint, sent, self.quirks.limit_param or "no limit")
+            return True
+        if self._auto_style and "tools" in kwargs and _TOOLS_UNSUPPORTED.search(text):
+            log.info("%s rejected the tools API; switching to legacy functions", self.endpoint)
+            self.style = "functions"
+            self._auto_style = False
+            return True
+        return False
 
     def _request(self, kwargs: dict[str, Any], known: set[str], on_delta: DeltaCallback | None) -> ChatResult:
         if log.isEnabledFor(logging.DEBUG):  # the dump costs ~0.5 ms at 32k: only when someone reads it
             log.debug("request to %s: %s", self.endpoint, json.dumps(kwargs, default=str)[:20000])
-        kwargs = _bypass_transform(kwargs, self.settings)
-        if self.stream and on_delta is not None:
-            return self._streamed(kwargs, known, on_delta)
-        return self._parse(self.client().chat.completions.create(**kwargs), known)
+        body = _bypass_transform(kwargs, self.settings)
+        stream = self.stream and on_delta is not None
+        if stream:
+            body["stream"] = True
+        limit = self.max_completion_tokens if self.limit_param() else None
+        deadline, timeout = self.attempt_limits()
+        with self.client().chat.completions.with_streaming_response.create(**body, timeout=timeout) as response:
+            if stream and "event-stream" in content_type(response):
+                return self._read_stream(iter_chunks(response, deadline, self.endpoint), known, on_delta, limit)
+            data = _read_body(response, deadline, self.endpoint)
+            if looks_like_sse(data):  # streamed although we did not ask (or the content type lied)
+                return self._read_stream(iter([data]), known, on_delta, limit)
+            result = chat_result(_parse_json_body(data, response, self.endpoint), self.endpoint, known, limit)
+        log.debug("response: %s", json.dumps(result.raw, default=str)[:20000] if result.raw else result)
+        if stream:
+            replay(result.message, on_delta)
+        return result
 
-    def retrying(self, call: Callable[[], ChatResult], sent_tools: bool = False) -> ChatResult:
-        """Run one request with our retry policy and error mapping."""
-        import openai
-
-        attempt = 0
-        while True:
-            try:
-                return call()
-            except openai.APIStatusError as exc:
-                status = exc.status_code
-                text = _error_text(exc)
-                if status == 401 or status == 403:
-                    raise LLMAuthError(
-                        f"The API key was rejected by {self.endpoint} ({status}). Set OPENAI_API_KEY or run "
-                        "`memgpt configure` to store the right key."
-                    ) from None
-                if is_context_length_error(text):
-                    raise ContextWindowExceededError(f"The request did not fit the context window: {text}") from None
-                if status == 404:
-                    raise LLMModelNotFoundError(self._model_not_found(text)) from None
-                if status in (400, 422) and self._auto_style and sent_tools and _TOOLS_UNSUPPORTED.search(text):
-                    raise _ToolsRejected from None
-                if status == 429 or status >= 500:
-                    delay = self._retry_delay(attempt, exc.response.headers.get("retry-after"))
-                    if attempt < self.max_retries:
-                        log.warning("%s answered %s; retrying in %.1fs", self.endpoint, status, delay)
-                        self._sleep(delay)
-                        attempt += 1
-                        continue
-                    raise LLMError(
-                        f"{self.endpoint} answered {status} {text} (gave up after {attempt + 1} attempts)."
-                    ) from None
-                raise LLMError(f"{self.endpoint} answered {status}: {text}") from None
-            except (openai.APITimeoutError, openai.APIConnectionError) as exc:
-                kind = "timed out" if isinstance(exc, openai.APITimeoutError) else "could not be reached"
-                if attempt < self.max_retries:
-                    self._sleep(self._retry_delay(attempt, None))
-                    attempt += 1
-                    continue
-                raise LLMConnectionError(
-                    f"The LLM endpoint {self.endpoint} {kind} (after {attempt + 1} attempts). "
-                    "Check that the server is running and the endpoint in `memgpt configure` is right."
-                ) from None
-
-    def _retry_delay(self, attempt: int, retry_after: str | None) -> float:
-        if retry_after:
-            try:
-                return min(float(retry_after), 60.0)
-            except ValueError:
-                pass
-        return min(self._base_delay * (2**attempt) * (1 + random.random()), MAX_BACKOFF_SECONDS)
+    def _read_stream(
+        self, chunks: Any, known: set[str], on_delta: DeltaCallback | None, limit: int | None
+    ) -> ChatResult:
+        assembler = ChatStreamAssembler(self.endpoint, known, on_delta)
+        done = False
+        try:
+            for event in iter_events(chunks, self.endpoint):
+                if event is DONE:
+                    done = True
+                    break
+                assembler.feed(event)
+            if not done and assembler.finish_reason is None:
+                raise TransientError(
+                    "connection", f"the stream from {self.endpoint} ended before the reply was complete"
+                )
+        except TransientError as exc:
+            if assembler.emitted:  # part of it is on the user's screen: a retry would show it twice
+                raise LLMError(f"The reply from {self.endpoint} broke off: {exc}") from None
+            raise
+        return assembler.result(limit)
 
     def _model_not_found(self, text: str) -> str:
         message = f"{self.endpoint} does not know the model {self.model!r} ({text})."
         try:
-            models = sorted(m.id for m in self.client().models.list())
+            models = sorted(str(m.id) for m in self.client().models.list())
         except Exception:
             return message + " Choose another with `memgpt configure` or `--model`."
         return message + f" Models it offers: {', '.join(models[:30]) or 'none'}."
 
-    # -- responses ------------------------------------------------------------------------
-    def _parse(self, response: Any, known: set[str]) -> ChatResult:
-        if not getattr(response, "choices", None):
-            raise LLMError(f"{self.endpoint} returned a response without choices.")
-        choice = response.choices[0]
-        msg = choice.message
-        calls: list[ToolCall] = []
-        for tc in msg.tool_calls or []:
-            fn = getattr(tc, "function", None)
-            if fn is None:
-                continue
-            calls.append(ToolCall(id=tc.id or new_tool_call_id(), name=fn.name or "", arguments=fn.arguments or ""))
-        if not calls and getattr(msg, "function_call", None):
-            calls.append(ToolCall(name=msg.function_call.name or "", arguments=msg.function_call.arguments or ""))
-        content = msg.content
-        if not calls:
-            parsed = _tool_calls_from_text(content, known)
-            if parsed:
-                calls, content = parsed, None
-        if choice.finish_reason == "length" and not calls and not content:
-            raise ContextWindowExceededError("The model stopped at the context limit without answering.")
-        usage = response.usage
-        raw = response.model_dump() if hasattr(response, "model_dump") else None
-        log.debug("response: %s", json.dumps(raw, default=str)[:20000] if raw else response)
-        return ChatResult(
-            message=Message(role="assistant", content=content, tool_calls=calls or None),
-            usage=Usage(
-                prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-                completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
-                total_tokens=getattr(usage, "total_tokens", 0) or 0,
-            ),
-            finish_reason=choice.finish_reason,
-            raw=raw,
-        )
 
-    def _streamed(self, kwargs: dict[str, Any], known: set[str], on_delta: DeltaCallback) -> ChatResult:
-        content: list[str] = []
-        calls: dict[int, dict[str, str]] = {}
-        streamers: dict[int, SendMessageStreamer] = {}
-        finish = None
-        usage = Usage()
-        for chunk in self.client().chat.completions.create(**kwargs, stream=True):
-            if getattr(chunk, "usage", None):
-                u = chunk.usage
-                usage = Usage(
-                    prompt_tokens=u.prompt_tokens or 0,
-                    completion_tokens=u.completion_tokens or 0,
-                    total_tokens=u.total_tokens or 0,
-                )
-            if not chunk.choices:
-                continue
-            choice = chunk.choices[0]
-            finish = choice.finish_reason or finish
-            delta = choice.delta
-            if delta.content:
-                content.append(delta.content)
-                on_delta("thought", delta.content)
-            pieces = []
-            for tc in delta.tool_calls or []:
-                pieces.append(
-                    (
-                        tc.index or 0,
-                        tc.id,
-                        tc.function.name if tc.function else None,
-                        tc.function.arguments if tc.function else None,
-                    )
-                )
-            if getattr(delta, "function_call", None):
-                pieces.append((0, None, delta.function_call.name, delta.function_call.arguments))
-            for index, call_id, name, args in pieces:
-                slot = calls.setdefault(index, {"id": "", "name": "", "arguments": ""})
-                if call_id:
-                    slot["id"] = call_id
-                if name:
-                    slot["name"] += name
-                if args:
-                    slot["arguments"] += args
-                    if slot["name"] == "send_message":
-                        text = streamers.setdefault(index, SendMessageStreamer()).feed(args)
-                        if text:
-                            on_delta("message", text)
-        tool_calls = [
-            ToolCall(name=c["name"], arguments=c["arguments"], **({"id": c["id"]} if c["id"] else {}))
-            for _, c in sorted(calls.items())
-        ]
-        text = "".join(content) or None
-        if not tool_calls:
-            parsed = _tool_calls_from_text(text, known)
-            if parsed:
-                tool_calls, text = parsed, None
-        if finish == "length" and not tool_calls and not text:
-            raise ContextWindowExceededError("The model stopped at the context limit without answering.")
-        return ChatResult(
-            message=Message(role="assistant", content=text, tool_calls=tool_calls or None),
-            usage=usage,
-            finish_reason=finish,
-        )
-
-
-class _ToolsRejected(Exception):
-    """The server does not speak the tools API: retry the same call with legacy functions."""
-
-
-def _error_text(exc: Any) -> str:
-    """The server's own words, wherever this server put them (OpenAI, vLLM, Ollama, LM Studio differ)."""
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        err = body.get("error", body)
-        if isinstance(err, dict):
-            return str(err.get("message") or err)
-        return str(err)
-    if isinstance(body, str) and body:
-        return body
-    response = getattr(exc, "response", None)
-    try:
-        return response.text if response is not None and response.text else str(exc)
-    except Exception:
-        return str(exc)
+def replay(message: Message, on_delta: DeltaCallback | None) -> None:
+    """Show a reply that arrived whole although streaming was asked for, as if it had streamed."""
+    if on_delta is None:
+        return
+    if message.content:
+        on_delta("thought", message.content)
+    for call in message.tool_calls or []:
+        if call.name != "send_message":
+            continue
+        try:
+            text = parse_json_object(call.arguments).get("message")
+        except LLMError:
+            continue
+        if isinstance(text, str) and text:
+            on_delta("message", text)
 
 
 def _bypass_transform(kwargs: dict[str, Any], settings: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -356,8 +313,7 @@ def _bypass_transform(kwargs: dict[str, Any], settings: dict[str, Any] | None = 
     step together (bench/step_overhead.py). Our dicts are already in the API's wire shape, so they
     travel in `extra_body`, which the SDK merges into the JSON body untouched.
     """
-    out = dict(kwargs)
-    extra = {key: out.pop(key) for key in ("messages", "tools", "functions") if key in out}
-    out["messages"] = []
-    out["extra_body"] = {**(out.get("extra_body") or {}), **extra, **(settings or {})}
+    out = {"model": kwargs["model"], "messages": []}
+    extra = {key: value for key, value in kwargs.items() if key != "model"}
+    out["extra_body"] = {**extra, **(settings or {})}
     return out

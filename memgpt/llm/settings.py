@@ -46,8 +46,7 @@ def load_completion_settings(path: Path | None = None) -> dict[str, Any]:
         ) from None
     if not isinstance(data, dict):
         raise ConfigError(
-            f"The completion settings file {path} must hold a JSON object such as "
-            '{"temperature": 0.6, "top_p": 0.9}.'
+            f'The completion settings file {path} must hold a JSON object such as {{"temperature": 0.6, "top_p": 0.9}}.'
         )
     ignored = sorted(PROTECTED_KEYS & data.keys())
     if ignored:

@@ -14,17 +14,26 @@ from typing import Any
 
 from memgpt.errors import ConfigError, ContextWindowExceededError, LLMModelNotFoundError, LLMOutputParseError
 from memgpt.llm.base import DeltaCallback, FunctionSchema
+from memgpt.llm.constraints import constraint_params, forms_for
 from memgpt.llm.formats import FORMATS, ChatFormat
 from memgpt.llm.json_repair import parse_json_object
 from memgpt.llm.openai_client import OpenAIChatClient
+from memgpt.llm.replies import completion_piece, completion_text
+from memgpt.llm.retry import BadRequest
 from memgpt.llm.streaming import WrappedReplyStreamer
+from memgpt.llm.transport import (
+    DONE,
+    content_type,
+    iter_chunks,
+    iter_events,
+    looks_like_sse,
+    parse_json_body,
+    read_body,
+)
 from memgpt.schemas import ChatResult, Message, ToolCall, Usage
 from memgpt.tokens import count_tokens
 
 log = logging.getLogger("memgpt.llm")
-
-# The longest reply we ask for: one function call with a message fits in far less.
-MAX_COMPLETION_TOKENS = 1024
 
 
 JSON_START = '{\n  "function":'
@@ -66,9 +75,16 @@ def render_assistant(message: Message) -> str:
 
 
 def render_prompt(
-    fmt: ChatFormat, messages: list[Message], functions: list[FunctionSchema] | None, force_function: str | None
+    fmt: ChatFormat,
+    messages: list[Message],
+    functions: list[FunctionSchema] | None,
+    force_function: str | None,
+    prefill: bool = True,
 ) -> tuple[str, str]:
-    """The prompt, and the text the open assistant turn was pre-filled with."""
+    """The prompt, and the text the open assistant turn was pre-filled with.
+
+    A constrained reply is not pre-filled: the constraint admits whole objects only, from `{`.
+    """
     parts = []
     for i, msg in enumerate(messages):
         text = msg.content or ""
@@ -81,7 +97,7 @@ def render_prompt(
             text = f"FUNCTION RETURN ({msg.name}): {text}"
         parts.append(fmt.render_turn(msg.role, text))
     prefix = ""
-    if functions:
+    if functions and prefill:
         prefix = JSON_START + (f' "{force_function}",' if force_function else "")
     return "".join(parts) + fmt.open_turn + prefix, prefix
 
@@ -132,6 +148,16 @@ def plain_reply(text: str) -> str:
     return stripped
 
 
+def _complete_json(text: str) -> bool:
+    """Whether `text` holds a whole JSON object (nothing cut off)."""
+    start = text.find("{")
+    try:
+        json.JSONDecoder().raw_decode(text[start:] if start >= 0 else text)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
 NO_HEARTBEAT_FUNCTIONS = {"send_message", "pause_heartbeats"}
 
 
@@ -163,10 +189,11 @@ class WrappedCompletionClient(OpenAIChatClient):
 
     The prompt goes to `/v1/completions` (the model continues our open assistant turn). Servers
     without that endpoint (404) get it as one user message on `/v1/chat/completions` instead, as
-    the original's lmstudio-legacy backend did; the choice is remembered.
+    the original's lmstudio-legacy backend did; the choice is remembered. Where the server can
+    constrain sampling (llm/constraints.py) the reply is held to a valid call of one function.
     """
 
-    def __init__(self, llm: Any, api_key: str | None, **kwargs: Any) -> None:
+    def __init__(self, llm: Any, api_key: str | None, *, constrain: bool | None = None, **kwargs: Any) -> None:
         super().__init__(llm, api_key, **kwargs)
         if llm.model_wrapper not in FORMATS:
             raise ConfigError(
@@ -175,24 +202,53 @@ class WrappedCompletionClient(OpenAIChatClient):
             )
         self.format = FORMATS[llm.model_wrapper]
         self.api = "completions"
+        if constrain is None:
+            constrain = getattr(llm, "constrained_decoding", True) is not False
+        self.constrain = constrain
 
-    def chat(
+    def constraint_form(self) -> str | None:
+        """The form of constraint this server gets now (None: the prompt and the repair chain only)."""
+        forms = forms_for(self.endpoint_type) if self.constrain else ()
+        step = self.quirks.constraint_step
+        return forms[step] if step < len(forms) else None
+
+    def _chat(
         self,
         messages: list[Message],
-        functions: list[FunctionSchema] | None = None,
-        *,
-        force_function: str | None = None,
-        on_delta: DeltaCallback | None = None,
+        functions: list[FunctionSchema] | None,
+        force_function: str | None,
+        on_delta: DeltaCallback | None,
     ) -> ChatResult:
-        prompt, prefix = render_prompt(self.format, messages, functions, force_function)
+        while True:
+            form = self.constraint_form() if functions else None
+            try:
+                return self._chat_once(messages, functions, force_function, on_delta, form)
+            except BadRequest as exc:
+                if form is None:
+                    raise
+                log.info("%s refused the %s constraint (%s); trying the next form", self.endpoint, form, exc.text)
+                self.quirks.constraint_step += 1
+
+    def _chat_once(
+        self,
+        messages: list[Message],
+        functions: list[FunctionSchema] | None,
+        force_function: str | None,
+        on_delta: DeltaCallback | None,
+        form: str | None,
+    ) -> ChatResult:
+        prompt, prefix = render_prompt(self.format, messages, functions, force_function, prefill=form is None)
         prompt_tokens = count_tokens(prompt, self.model)
         budget = self.context_window - prompt_tokens
         if budget < 64:
             raise ContextWindowExceededError(
                 f"The prompt has {prompt_tokens} tokens; the context window is {self.context_window}."
             )
-        max_tokens = min(budget, MAX_COMPLETION_TOKENS)
-        request = {"max_tokens": max_tokens, "stop": list(self.format.stop), "temperature": 0.7, **self.settings}
+        max_tokens = min(budget, self.max_completion_tokens)
+        request: dict[str, Any] = {"max_tokens": max_tokens, "stop": list(self.format.stop), "temperature": 0.7}
+        if form is not None and functions:
+            request.update(constraint_params(form, functions, force_function))
+        request.update(self.settings)
         stream = on_delta if self.stream and functions else None
 
         def call() -> ChatResult:
@@ -205,11 +261,17 @@ class WrappedCompletionClient(OpenAIChatClient):
             )
             if not functions:
                 return ChatResult(message=Message(role="assistant", content=plain_reply(text)), usage=usage)
-            if finish == "length" and max_tokens < MAX_COMPLETION_TOKENS:
-                # cut off by the window, not by our cap: a repaired half-reply would be a wrong call
-                raise ContextWindowExceededError(
-                    f"The model ran out of context window after {completion_tokens} tokens of its reply."
-                )
+            if finish == "length":
+                # a repaired half-reply would be a wrong call: the window cut it, or our cap did
+                if max_tokens < self.max_completion_tokens:
+                    raise ContextWindowExceededError(
+                        f"The model ran out of context window after {completion_tokens} tokens of its reply."
+                    )
+                if not _complete_json(prefix + text) and not _complete_json(text):
+                    raise LLMOutputParseError(
+                        f"The model's reply was cut off at the {max_tokens}-token limit before the call was complete.",
+                        text,
+                    )
             message = parse_completion(text, prefix)
             return ChatResult(message=correct_heartbeat(message, messages), usage=usage, finish_reason=finish)
 
@@ -232,38 +294,51 @@ class WrappedCompletionClient(OpenAIChatClient):
     ) -> tuple[str, str | None]:
         """The model's continuation of the prompt, and why it stopped."""
         client = self.client()
-        body = {"model": self.model, "extra_body": request}
+        body: dict[str, Any] = {"model": self.model, "extra_body": dict(request)}
         if log.isEnabledFor(logging.DEBUG):
             shown = json.dumps({"prompt": prompt, **request})[:20000]
             log.debug("%s request to %s: %s", self.api, self.endpoint, shown)
         if self.api == "chat":
-            body["extra_body"] = {**request, "messages": [{"role": "user", "content": prompt}]}
-            create = client.chat.completions.create
+            body["extra_body"]["messages"] = [{"role": "user", "content": prompt}]
+            create = client.chat.completions.with_streaming_response.create
             body["messages"] = []
         else:
-            create = client.completions.create
+            create = client.completions.with_streaming_response.create
             body["prompt"] = prompt
-        if on_delta is None:
-            response = create(**body)
-            if not response.choices:
-                raise LLMOutputParseError("The model returned no completion.", "")
-            choice = response.choices[0]
-            text = (choice.message.content if self.api == "chat" else choice.text) or ""
-            log.debug("response: %s", text[:20000])
-            return text, choice.finish_reason
+        if on_delta is not None:
+            body["stream"] = True
+        deadline, timeout = self.attempt_limits()
+        with create(**body, timeout=timeout) as response:
+            if on_delta is not None and "event-stream" in content_type(response):
+                chunks = iter_chunks(response, deadline, self.endpoint)
+            else:
+                data = read_body(response, deadline, self.endpoint)
+                if not looks_like_sse(data):
+                    text, finish = completion_text(
+                        parse_json_body(data, response, self.endpoint), self.endpoint, self.api
+                    )
+                    log.debug("response: %s", text[:20000])
+                    if on_delta is not None:
+                        for kind, delta in WrappedReplyStreamer(prefix).feed(text):
+                            on_delta(kind, delta)  # type: ignore[arg-type]
+                    return text, finish
+                chunks = iter([data])
+            return self._read_pieces(chunks, prefix, on_delta)
+
+    def _read_pieces(self, chunks: Any, prefix: str, on_delta: DeltaCallback | None) -> tuple[str, str | None]:
         streamer = WrappedReplyStreamer(prefix)
         pieces: list[str] = []
         finish = None
-        for chunk in create(**body, stream=True):
-            if not chunk.choices:
-                continue
-            choice = chunk.choices[0]
-            finish = choice.finish_reason or finish
-            piece = (choice.delta.content if self.api == "chat" else choice.text) or ""
+        for event in iter_events(chunks, self.endpoint):
+            if event is DONE:
+                break
+            piece, reason = completion_piece(event, self.endpoint, self.api)
+            finish = reason or finish
             if piece:
                 pieces.append(piece)
-                for kind, delta in streamer.feed(piece):
-                    on_delta(kind, delta)  # type: ignore[arg-type]
+                if on_delta is not None:
+                    for kind, delta in streamer.feed(piece):
+                        on_delta(kind, delta)  # type: ignore[arg-type]
         text = "".join(pieces)
         log.debug("response: %s", text[:20000])
         return text, finish
