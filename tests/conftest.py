@@ -38,6 +38,9 @@ def memgpt_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     monkeypatch.setenv("NO_COLOR", "1")
     for name in _SCRUBBED_ENV:
         monkeypatch.delenv(name, raising=False)
+    from memgpt.llm.policy import forget_quirks
+
+    forget_quirks()  # what one test's fake server refused must not follow the next test on a reused port
     return home
 
 

@@ -130,18 +130,23 @@ def test_core_memory_cannot_grow_past_what_the_window_allows(make_agent, fake_ll
     assert agent.user_message("hello", verify=False).messages[0] == "Sure."  # the user still has room
 
 
-def test_a_reply_with_500_calls_runs_only_the_first_few(make_agent, fake_llm) -> None:
+def test_a_reply_with_many_calls_runs_only_the_first_few(make_agent, fake_llm) -> None:
     agent = make_agent()
     fake_llm.script(send_message("Hi"))
     agent.greet(verify=False)
-    calls = [("archival_memory_insert", {"content": f"note {i}"}) for i in range(500)]
+    calls = [("archival_memory_insert", {"content": f"note {i}"}) for i in range(20)]
     fake_llm.script(tool_calls(calls), send_message("Done."))
     assert agent.user_message("save these", verify=False).messages == ["Done."]
     assert agent.archival_count == MAX_TOOL_CALLS_PER_REPLY
     failed = [e for e in agent.interface.of_kind("function_result") if e.data["status"] == "Failed"]
-    assert len(failed) == 1 and "this and 491 more calls" in failed[0].text
+    assert len(failed) == 1 and "this and 11 more calls" in failed[0].text
     stored = [m for m in agent.in_context_messages() if m.tool_calls and len(m.tool_calls) > 1][-1]
-    assert len(stored.tool_calls) == MAX_TOOL_CALLS_PER_REPLY + 1  # the context does not carry 500 calls
+    assert len(stored.tool_calls) == MAX_TOOL_CALLS_PER_REPLY + 1  # the context does not carry them all
+    # 500 calls at once is not a reply but a runaway: the client refuses it whole, the model hears why.
+    fake_llm.script(tool_calls([("archival_memory_insert", {"content": f"x {i}"}) for i in range(500)]))
+    fake_llm.default = send_message("Sorry.")
+    assert agent.user_message("and these", verify=False).messages == ["Sorry."]
+    assert agent.archival_count == MAX_TOOL_CALLS_PER_REPLY
 
 
 def test_huge_arguments_are_refused_and_long_queries_cut(make_agent, fake_llm) -> None:
@@ -155,8 +160,10 @@ def test_huge_arguments_are_refused_and_long_queries_cut(make_agent, fake_llm) -
     )
     assert agent.user_message("did I mention a dog?", verify=False).messages == ["No."]
     results = [e for e in agent.interface.of_kind("function_result") if e.data["name"] == "conversation_search"]
-    assert results[0].data["status"] == "Failed" and "at most 20000 are accepted" in results[0].text
-    assert results[1].data["status"] == "OK"  # 4,000 characters: cut to 1,000 and searched
+    # The 1 MB call never runs: the client refuses a reply that far past its completion limit (or, for
+    # one that slips through, the agent refuses arguments over 20,000 characters).
+    assert all(r.data["status"] == "OK" or "at most 20000 are accepted" in r.text for r in results)
+    assert results[-1].data["status"] == "OK"  # 4,000 characters: cut to 1,000 and searched
     assert all(len(c.arguments) < 5_000 for m in agent.in_context_messages() for c in m.tool_calls or [])
 
 

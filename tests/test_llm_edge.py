@@ -174,7 +174,7 @@ def test_every_request_carries_the_completion_limit(fake_llm) -> None:
     c.chat(HISTORY, [SEND])
     c.chat(HISTORY)  # the summariser's call, without functions
     limits = [b["max_tokens"] for b in fake_llm.chat_requests()]
-    assert limits == [completion_reserve(2048)] * 2 == [512, 512]
+    assert limits == [completion_reserve(2048)] * 2 == [256, 256]
     fake_llm.script(text('{"function": "send_message", "params": {"inner_thoughts": "t", "message": "x"}}'))
     wrapped = create_llm_client(
         LLMConfig(model="m", model_endpoint_type="vllm", model_endpoint=fake_llm.url, model_wrapper="chatml")

@@ -653,7 +653,9 @@ def check_budget(
     system = encoder.count(system_prompt) + 40
     functions = encoder.count(json.dumps(schemas))
     core = encoder.count(CoreMemory(blocks).render()) + 30
-    reserve = min(constants.RESERVED_COMPLETION_TOKENS, max(256, llm.context_window // 8))
+    from memgpt.llm.policy import completion_reserve
+
+    reserve = completion_reserve(llm.context_window)
     room = llm.context_window - reserve - system - functions - core - STATUS_ALLOWANCE - SUMMARY_ALLOWANCE
     floor = conversation_floor(llm.context_window)
     if room < floor:

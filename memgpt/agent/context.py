@@ -65,7 +65,9 @@ class ContextMixin:
     def reserve(self) -> int:
         """Tokens kept free for the reply (and sent as its limit): a function call with a message fits
         easily in an eighth of a small window."""
-        return min(constants.RESERVED_COMPLETION_TOKENS, max(256, self.window // 8))
+        from memgpt.llm.policy import completion_reserve
+
+        return completion_reserve(self.window)
 
     @property
     def _encoder(self) -> Any:

@@ -38,8 +38,11 @@ RetryCallback = Callable[[int, int, float, str], None]
 
 
 def completion_reserve(context_window: int) -> int:
-    """The tokens the agent keeps free for the reply (agent.reserve); also the most we let it write."""
-    return max(16, min(constants.RESERVED_COMPLETION_TOKENS, context_window // 4))
+    """The tokens the agent keeps free for the reply (agent.reserve); also the most we let it write.
+
+    One formula for both, or a request could ask for more than the window leaves. An eighth of a small
+    window fits a function call with a message; 1024 at 8k and above."""
+    return min(constants.RESERVED_COMPLETION_TOKENS, max(256, context_window // 8), max(16, context_window // 2))
 
 
 def is_loopback(endpoint: str) -> bool:
