@@ -183,8 +183,8 @@ def run_mode(mode: str, url: str, model: str, window: int, log: Path, turns: int
         request_timeout=900,
         max_retries=1,
     )
-    if mode.endswith("-unconstrained") and "constraint" in LLMConfig.model_fields:
-        llm = llm.model_copy(update={"constraint": "off"})
+    if mode.endswith("-unconstrained"):
+        llm = llm.model_copy(update={"constrained_decoding": False})
     config = MemGPTConfig(llm=llm)
     interface = RecordingInterface()
     storage = open_storage(config)

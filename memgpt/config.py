@@ -64,6 +64,9 @@ class LLMConfig(BaseModel):
     # function, for models that answer with a bare tool call), "content" (text beside the call, as
     # gpt-4 did in 2023), or "auto" (argument for native function calling; wrappers have their own).
     inner_thoughts: Literal["auto", "argument", "content"] = "auto"
+    # Wrapped (JSON-in-text) models: hold sampling to a valid call with the server's grammar/schema
+    # parameter (docs/local_llm.md); off leaves only the prompt and the repair chain.
+    constrained_decoding: bool = True
 
 
 class EmbeddingConfig(BaseModel):

@@ -27,6 +27,17 @@ class Cancelled(Exception):
     pass
 
 
+def server_window(provider: str, endpoint: str, model: str) -> tuple[int, str] | None:
+    """The context window a local server reports (llama.cpp /props, vLLM, Ollama, LM Studio): the real
+    number beats the model-name table, which cannot know how the server was started."""
+    if provider in ("openai", "azure"):
+        return None
+    from memgpt.config import LLMConfig
+    from memgpt.llm import probe_context_window
+
+    return probe_context_window(LLMConfig(model=model, model_endpoint_type=provider, model_endpoint=endpoint))
+
+
 def _ask(question: Any) -> Any:
     answer = question.ask()
     if answer is None:  # questionary returns None on Ctrl-C
@@ -117,7 +128,10 @@ def run_wizard(flags: dict[str, Any] | None = None) -> None:
                 model = _ask(questionary.select("Select default model:", choices=[*offered, manual], default=default))
             if not offered or model == manual:
                 model = _ask(questionary.text("Model name:", default=llm.model))
-        known = context_window_for(model)
+        probed = server_window(provider, endpoint, model)
+        known = probed[0] if probed else context_window_for(model)
+        if probed:
+            out.print(f"The server says its context window is {probed[0]} tokens ({probed[1]}).", markup=False)
         window = flags.get("context_window") or int(
             _ask(
                 questionary.text(
@@ -378,7 +392,13 @@ def configure(
         llm.model_endpoint if provider == llm.model_endpoint_type else DEFAULT_ENDPOINTS[provider]
     )
     chosen_model = model or llm.model
-    window = context_window or (context_window_for(chosen_model) if model else None) or llm.context_window
+    probed = None if context_window else server_window(provider, endpoint, chosen_model)
+    window = context_window or (probed[0] if probed else None)
+    window = window or (context_window_for(chosen_model) if model else None) or llm.context_window
+    if probed:
+        from memgpt.cli.output import console
+
+        console().print(f"Context window: {probed[0]} tokens, as the server reports ({probed[1]}).", markup=False)
     creds = Credentials.load()
     for key, value in (("azure_key", azure_key), ("azure_endpoint", azure_endpoint), ("azure_version", azure_version)):
         if value:
