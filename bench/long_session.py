@@ -51,7 +51,7 @@ def _event_type(body: dict[str, Any]) -> str:
     return "other"
 
 
-def _companion(rng: random.Random):
+def _companion(rng: random.Random, search_rate: float):
     """Answers like a chatty companion: replies to the user, saves a note when alerted, sometimes
     searches archival memory first (asking for a heartbeat to report what it found)."""
     from tests.fake_llm import send_message, text, tool_call
@@ -64,7 +64,7 @@ def _companion(rng: random.Random):
             return tool_call(
                 "archival_memory_insert", {"content": "They run, cook and read; a second dog next spring."}
             )
-        if kind == "user_message" and rng.random() < 0.1:
+        if kind == "user_message" and rng.random() < search_rate:
             return tool_call("archival_memory_search", {"query": "dog", "request_heartbeat": True})
         words = " ".join(rng.choice(SENTENCES) for _ in range(rng.randint(1, 3)))
         return send_message(f"That sounds like a full day. {words}", thought="Keep it warm and short.")
@@ -72,7 +72,7 @@ def _companion(rng: random.Random):
     return reply
 
 
-def run(turns: int, window: int, seed: int = 7) -> dict[str, Any]:
+def run(turns: int, window: int, seed: int = 7, search_rate: float = 0.1) -> dict[str, Any]:
     from memgpt.agent import Agent
     from memgpt.config import LLMConfig, MemGPTConfig
     from memgpt.interface import RecordingInterface
@@ -82,7 +82,7 @@ def run(turns: int, window: int, seed: int = 7) -> dict[str, Any]:
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as home, FakeLLMServer() as fake:
         os.environ["MEMGPT_HOME"] = home
-        fake.default = _companion(rng)
+        fake.default = _companion(rng, search_rate)
         config = MemGPTConfig(
             llm=LLMConfig(
                 model="gpt-4",
@@ -134,11 +134,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--turns", type=int)
     parser.add_argument("--window", type=int, default=8192)
+    parser.add_argument("--search-rate", type=float, default=0.1, help="share of turns that search first")
     args = parser.parse_args(argv)
     turns = args.turns or (150 if args.quick else 1200)
-    result = run(turns, args.window)
+    result = run(turns, args.window, search_rate=args.search_rate)
     print_table(
-        f"Long session: {result['turns']} user turns at a {result['window']}-token window (instant fake LLM)",
+        f"Long session: {result['turns']} user turns at a {result['window']}-token window, "
+        f"{args.search_rate:.0%} of turns searching first (instant fake LLM)",
         ["measure", "memgpt", "original"],
         [
             ["LLM calls per user turn", f"{result['calls_per_turn']:.3f}", f"{ORIGINAL_CALLS_PER_TURN:.2f}"],

@@ -391,10 +391,10 @@ def test_boot_sequence_as_the_model_first_sees_it(fake_llm, model, greeting) -> 
     try:
         fake_llm.script(send_message("Hello there!", thought="A new person, how nice."))
         assert agent.greet().messages == ["Hello there!"]
-        system, boot, result, login, status = fake_llm.chat_requests()[0]["messages"]
+        system, boot, result, login = fake_llm.chat_requests()[0]["messages"]
         assert system["role"] == "system" and "### Core memory" in system["content"]
-        assert status["role"] == "system" and "### Memory status [core memory last modified:" in status["content"]
-        assert "0 passages are kept in archival memory" in status["content"]
+        assert "### Memory status [core memory last modified:" in system["content"]
+        assert "0 passages are kept in archival memory" in system["content"]
         assert boot["content"] == ""  # its thought travels as the call's first argument, as the schema asks
         assert json.loads(boot["tool_calls"][0]["function"]["arguments"])["inner_thoughts"]
         assert boot["tool_calls"][0]["function"]["name"] == "send_message"
@@ -412,7 +412,7 @@ def test_evicted_messages_are_found_again_with_conversation_search(make_agent, f
     def reply(request: dict) -> object:
         if request["body"].get("tools") is None:
             return text("We chatted about many numbered things.")
-        last = request["body"]["messages"][-2]  # the newest event (the memory status comes last)
+        last = request["body"]["messages"][-1]  # the newest event
         if "what was item zero?" in (last.get("content") or ""):
             return call("conversation_search", query="item 0")
         return send_message("ok")

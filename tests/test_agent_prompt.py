@@ -19,12 +19,14 @@ def _prefix_len(a: list[dict], b: list[dict]) -> int:
     return n
 
 
-def test_consecutive_calls_share_everything_but_the_status_line(make_agent, fake_llm) -> None:
-    """The server's prompt cache can reuse all of the previous call except its last message (the memory
-    status): only the new messages and that line are evaluated again."""
+def test_consecutive_calls_extend_the_previous_prompt(make_agent, fake_llm) -> None:
+    """Each call sends the previous call's messages unchanged plus the new ones, so the server's prompt
+    cache evaluates only the new messages. Only a memory change rewrites the top (the system message
+    with core memory and the memory-status snapshot)."""
     agent = make_agent()
     fake_llm.script(
         send_message("Hi!"),
+        send_message("Nice to meet you."),
         tool_call("archival_memory_insert", {"content": "Ana has a dog, Rex.", "request_heartbeat": True}),
         send_message("Noted."),
         send_message("Lovely."),
@@ -32,20 +34,22 @@ def test_consecutive_calls_share_everything_but_the_status_line(make_agent, fake
         send_message("Got it."),
     )
     agent.greet()
+    agent.user_message("I'm Ana.")
     agent.user_message("My dog is called Rex.")
     agent.user_message("He is three.")
     agent.user_message("He likes apples.")
     requests = [r["messages"] for r in fake_llm.chat_requests()]
-    assert len(requests) == 6
+    assert len(requests) == 7
+    rewritten = 0
     for before, after in zip(requests, requests[1:], strict=False):
-        assert after[-1]["role"] == "system" and after[-1]["content"].startswith("### Memory status")
-        shared = _prefix_len(before, after)
-        if after[0] == before[0]:  # core memory unchanged: everything but the old status line is reused
-            assert shared == len(before) - 1
-        else:  # a core-memory edit is the one thing that rewrites the top
-            assert "Dog: Rex" in after[0]["content"]
-    counts = [json.loads(json.dumps(r[-1]["content"])) for r in requests]
-    assert "1 passages are kept" in counts[-1]  # the model still sees live counts
+        assert after[-1]["role"] != "system"  # the conversation ends with the newest event, as models expect
+        if after[0] == before[0]:
+            assert after[: len(before)] == before  # the whole previous prompt is reused
+        else:  # a memory edit: the top changes, with the new counts and the new core memory
+            rewritten += 1
+            assert after[1 : len(before)] == before[1:]
+    assert rewritten == 2  # the archival insert and the core-memory append, nothing else
+    assert "1 passages are kept" in requests[-1][0]["content"] and "Dog: Rex" in requests[-1][0]["content"]
 
 
 def test_a_bare_tool_call_with_thoughts_in_the_argument_passes_verification(make_agent, fake_llm) -> None:

@@ -103,6 +103,7 @@ class Agent(ContextMixin, CommandsMixin):
         self._function_tokens_cached: int | None = None
         self._system_cache: tuple[str, int] = ("", 0)
         self._summary_calls = 0  # summariser calls made in the current step (bounded)
+        self._status: str | None = None  # the memory-status snapshot the model is shown
 
     # -- construction ----------------------------------------------------------------------
     @classmethod
@@ -345,6 +346,8 @@ class Agent(ContextMixin, CommandsMixin):
                     self.state.memory_edited_at = now()
                 if ctx.archival_changed and self._archival_count is not None:
                     self._archival_count += ctx.archival_changed
+                if ctx.memory_edited or ctx.archival_changed:
+                    self.refresh_status()  # the top of the prompt changes with the memory itself
                 alerted = self.state.memory_pressure_alerted
                 next_event = self._next_event(to_store, failed, wants_heartbeat, parse_error, allow_nudge and not calls)
                 stopped = next_event is not None and not may_continue
@@ -476,8 +479,8 @@ class Agent(ContextMixin, CommandsMixin):
         return message.tokens
 
     def prompt_messages(self) -> list[Message]:
-        """Exactly what the next call sends: system message, the queue, the memory status."""
-        return [self._system_message(), *(self._outgoing(m) for m in self._context), self._status_message()]
+        """Exactly what the next call sends: the system message and the queue."""
+        return [self._system_message(), *(self._outgoing(m) for m in self._context)]
 
     def _call_llm(self, force_function: str | None = None) -> ChatResult:
         self._streamed = False
@@ -550,6 +553,7 @@ class Agent(ContextMixin, CommandsMixin):
         self._recall_count = self.storage.recall.count(self.name)
         self._archival_count = None
         self._search_cache.clear()
+        self._status = None  # a snapshot taken inside the failed step may describe what was rolled back
 
     def _archival(self) -> Any:
         if self._embedder is None:

@@ -126,6 +126,7 @@ class CommandsMixin:
         self._archival_count = None
         self._recall_count = self.storage.recall.count(self.name)
         self._search_cache.clear()  # type: ignore[attr-defined]
+        self.refresh_status()  # type: ignore[attr-defined]
 
     def attach_source(self, source: str) -> int:
         added = self.storage.sources.attach(source, self._archival(), self.name)  # type: ignore[attr-defined]
@@ -134,4 +135,5 @@ class CommandsMixin:
         self.storage.agents.save(self.state)
         self._archival_count = None
         self._search_cache.clear()  # type: ignore[attr-defined]
+        self.refresh_status()  # type: ignore[attr-defined]
         return added

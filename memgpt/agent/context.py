@@ -3,12 +3,13 @@
 Layout, chosen so consecutive calls share the longest possible prefix (llama.cpp, vLLM and OpenAI
 all reuse the longest unchanged prefix of a prompt and evaluate only the rest):
 
-    system message   preset prompt + core memory          changes only when core memory is edited
-    the FIFO queue   [summary] + messages, oldest first   only appended to, rewritten by eviction
-    memory status    recall/archival counts, last edit     rebuilt for every call, always last
+    system message   preset prompt + core memory + memory status   changes when memory changes
+    the FIFO queue   [summary] + messages, oldest first            only appended to; eviction rewrites it
 
-The counts change on every step; at the end they cost only their own few tokens per call, where at
-the top (as in the original) they made the server evaluate the whole prompt again.
+The memory status (recall/archival counts, last edit) is a snapshot taken when memory changes (a
+core or archival edit, an eviction, a resume), not on every step: live counts at the top (the
+original's layout) made the server evaluate the whole prompt again on every call, and a status
+message after the queue, tried first, was parroted back by small models as their reply.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from memgpt.tokens import encoder_for
 log = logging.getLogger("memgpt.agent")
 
 SUMMARY_ALLOWANCE = constants.SUMMARY_WORD_LIMIT * 2 + 120  # tokens a summary alert may take
-STATUS_ALLOWANCE = 64  # tokens of the memory-status message
+STATUS_ALLOWANCE = 16  # a count growing by a digit changes the system message's size a little
 
 
 def message_tokens(encoder: Any, message: Message) -> int:
@@ -55,6 +56,7 @@ class ContextMixin:
     _function_tokens_cached: int | None
     _system_cache: tuple[str, int]
     _summary_calls: int
+    _status: str | None
 
     # -- sizes --------------------------------------------------------------------------------
     @property
@@ -105,17 +107,23 @@ class ContextMixin:
         )
 
     def _system_message(self) -> Message:
-        return Message(role="system", content=f"{self.state.system_prompt}\n\n{self._core_section()}")
-
-    def _status_message(self) -> Message:
-        """The volatile part of what the model is told, last so it never moves the prompt's prefix."""
         return Message(
             role="system",
-            content=(
-                f"### Memory status [core memory last modified: {events.local_time(self.state.memory_edited_at)}]\n"
-                f"{self._recall_count} earlier messages between you and the user are kept in recall memory; "
-                f"{self.archival_count} passages are kept in archival memory (search both with your functions)."
-            ),
+            content=f"{self.state.system_prompt}\n\n{self._core_section()}\n\n{self._memory_status()}",
+        )
+
+    def _memory_status(self) -> str:
+        if self._status is None:
+            self.refresh_status()
+        assert self._status is not None
+        return self._status
+
+    def refresh_status(self) -> None:
+        """Take a new snapshot of the counts the model is told (see the module docstring for when)."""
+        self._status = (
+            f"### Memory status [core memory last modified: {events.local_time(self.state.memory_edited_at)}]\n"
+            f"{self._recall_count} earlier messages between you and the user are kept in recall memory; "
+            f"{self.archival_count} passages are kept in archival memory (search both with your functions)."
         )
 
     def _system_tokens(self) -> int:
@@ -126,7 +134,7 @@ class ContextMixin:
         return self._system_cache[1] + 4
 
     def _fixed_tokens(self) -> int:
-        """Everything but the queue: system message, functions, the status line."""
+        """Everything but the queue: the system message (with the status), functions."""
         return self._system_tokens() + self._function_tokens + STATUS_ALLOWANCE
 
     def _prompt_tokens(self) -> int:
@@ -201,6 +209,7 @@ class ContextMixin:
             self.state.in_context_ids = [m.id for m in self._context if m.id is not None]
             self.state.summary_id = stored[0].id
             self.storage.agents.save(self.state)
+        self.refresh_status()  # the middle of the prompt changed anyway
         from memgpt.interface import AgentEvent
 
         self.interface.emit(AgentEvent(kind="summary", text=summary, data={"evicted": len(span)}))
@@ -237,7 +246,7 @@ class ContextMixin:
 
     def token_budget(self) -> dict[str, int]:
         system = self._count(self.state.system_prompt)
-        memory = self._count(self._core_section()) + STATUS_ALLOWANCE
+        memory = self._count(self._core_section()) + self._count(self._memory_status())
         summary = sum(self._tokens(m) for m in self._context if m.id is not None and m.id == self.state.summary_id)
         messages = sum(self._tokens(m) for m in self._context) - summary
         used = self._prompt_tokens()
