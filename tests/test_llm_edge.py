@@ -288,3 +288,24 @@ def test_probe_vllm_and_unreachable(fake_llm) -> None:
     dead = LLMConfig(model="m", model_endpoint_type="llamacpp", model_endpoint=f"http://127.0.0.1:{free_port()}/v1")
     assert probe_context_window(dead) is None
     assert probe_context_window(LLMConfig(model="m", model_endpoint_type="ollama", model_endpoint=fake_llm.url)) is None
+
+
+def test_llamacpp_gets_a_call_grammar_beside_tools_until_it_refuses(fake_llm) -> None:
+    """llama-cpp-python ignores tool_choice "required" with a model's own template; a grammar holds the
+    reply to one call, written as JSON text, which is read back as the tool call."""
+    fake_llm.script(text('{"function": "send_message", "params": {"inner_thoughts": "hi", "message": "Hello"}}'))
+    result = native(fake_llm, "llamacpp").chat(HISTORY, [SEND])
+    assert 'root ::= "{"' in fake_llm.chat_requests()[-1]["grammar"]
+    assert [c.name for c in result.message.tool_calls or []] == ["send_message"]
+    fake_llm.script(
+        error(400, "Cannot use custom grammar constraints with tools."), send_message("b"), send_message("c")
+    )
+    native(fake_llm, "llamacpp").chat(HISTORY, [SEND])
+    native(fake_llm, "llamacpp").chat(HISTORY, [SEND])
+    assert ["grammar" in b for b in fake_llm.chat_requests()[1:]] == [True, False, False]
+    fake_llm.script(send_message("d"))
+    native(fake_llm, "llamacpp", constrained_decoding=False, model="other").chat(HISTORY, [SEND])
+    assert "grammar" not in fake_llm.chat_requests()[-1]
+    fake_llm.script(send_message("e"))
+    native(fake_llm, model="third").chat(HISTORY, [SEND])  # openai-compatible: tool_choice alone
+    assert "grammar" not in fake_llm.chat_requests()[-1]

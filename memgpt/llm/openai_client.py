@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from memgpt.errors import LLMError, LLMModelNotFoundError, MemGPTError
 from memgpt.llm.base import DeltaCallback, FunctionSchema
+from memgpt.llm.constraints import call_grammar
 from memgpt.llm.json_repair import parse_json_object
 from memgpt.llm.policy import (
     CallPolicy,
@@ -39,6 +40,8 @@ log = logging.getLogger("memgpt.llm")
 
 T = TypeVar("T")
 
+# Servers whose /chat/completions take a GBNF `grammar` next to `tools` (see OpenAIChatClient._chat_grammar).
+CHAT_GRAMMAR_TYPES = {"llamacpp"}
 _TOOLS_UNSUPPORTED = re.compile(r"\btools?\b|tool_choice|function calling", re.IGNORECASE)
 _TOOL_CHOICE = re.compile(r"tool_choice|required", re.IGNORECASE)
 
@@ -90,6 +93,7 @@ class OpenAIChatClient:
         self.policy = policy or CallPolicy.for_config(llm)
         self.style = "functions" if llm.function_call_style == "functions" else "tools"
         self._auto_style = llm.function_call_style == "auto"
+        self.constrained = getattr(llm, "constrained_decoding", True) is not False
         # The most the model may write in one reply: the reserve the agent's context accounting keeps.
         self.max_completion_tokens = (
             max_completion_tokens
@@ -200,6 +204,8 @@ class OpenAIChatClient:
                 kwargs["tool_choice"] = {"type": "function", "function": {"name": force_function}}
             else:
                 kwargs["tool_choice"] = "required" if self.quirks.tool_choice_required else "auto"
+            if self._chat_grammar():
+                kwargs["grammar"] = call_grammar(functions, force_function)
         elif functions:
             # the legacy API has no "any function" value: "auto", "none" or one function by name
             kwargs["messages"] = to_legacy(wire)
@@ -212,6 +218,18 @@ class OpenAIChatClient:
             kwargs[limit_param] = self.max_completion_tokens
         return kwargs
 
+    def _chat_grammar(self) -> bool:
+        """llama-cpp-python's server renders tools with the model's own chat template but ignores
+        tool_choice "required" (a real 0.5B model then echoed its input instead of calling anything);
+        it does take a GBNF grammar on /chat/completions, which holds the reply to one valid call as
+        JSON text (read back by replies.tool_calls_from_text). A server that refuses the pair (llama.cpp's
+        own server with --jinja does tools itself) says so in a 400, and is not sent it again."""
+        return (
+            self.endpoint_type in CHAT_GRAMMAR_TYPES
+            and self.constrained
+            and self.quirks.chat_grammar
+        )
+
     def limit_param(self) -> str:
         if self.quirks.limit_param is None:
             return default_limit_param(self.endpoint_type, self.model)
@@ -220,6 +238,10 @@ class OpenAIChatClient:
     def _adapt(self, text: str, kwargs: dict[str, Any]) -> bool:
         """Whether a 400 named something we can stop sending (remembered for this endpoint and model)."""
         lowered = text.lower()
+        if "grammar" in kwargs and "grammar" in lowered:
+            log.info("%s refused a grammar beside tools; relying on tool_choice from now on", self.endpoint)
+            self.quirks.chat_grammar = False
+            return True
         if kwargs.get("tool_choice") == "required" and _TOOL_CHOICE.search(text):
             log.info("%s refused tool_choice=required; sending auto from now on", self.endpoint)
             self.quirks.tool_choice_required = False

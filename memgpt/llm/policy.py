@@ -106,6 +106,7 @@ class EndpointQuirks:
     tool_choice_required: bool = True  # False: "required" was refused, send "auto"
     limit_param: str | None = None  # "max_tokens" | "max_completion_tokens" | "" (refused both)
     constraint_step: int = 0  # index into the server's list of constraint forms (llm/constraints.py)
+    chat_grammar: bool = True  # False: a grammar beside tools on /chat/completions was refused
 
 
 _QUIRKS: dict[tuple[str, str], EndpointQuirks] = {}
