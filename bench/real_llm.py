@@ -83,6 +83,7 @@ class ModeResult:
     mode: str
     steps: int = 0
     valid_calls: int = 0
+    empty: int = 0  # replies with neither text nor a call (retried by the agent, never stored)
     turns: int = 0
     seconds: list[float] = field(default_factory=list)
     facts_stored: int = 0
@@ -148,6 +149,7 @@ def watch(agent: Any, result: ModeResult) -> None:
         reply = chat(messages, functions, **kw)
         names = {f["name"] for f in functions}
         calls = reply.message.tool_calls or []
+        result.empty += not calls and not (reply.message.content or "").strip()
         try:
             ok = bool(calls) and all(
                 c.name in names and isinstance(parse_json_object(c.arguments), dict) for c in calls
@@ -266,6 +268,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             [
                 r.mode,
                 f"{r.valid_calls}/{r.steps} ({r.valid_calls / max(1, r.steps):.0%})",
+            r.empty,
                 f"{r.facts_stored}/{len(FACTS)}",
                 f"{r.facts_answered}/{len(FACTS)}",
                 f"{sum(r.seconds) / max(1, len(r.seconds)):.1f}",
