@@ -149,7 +149,15 @@ def _dumpraw(session: Session, arg: str) -> None:
 def _memory(session: Session, arg: str) -> None:
     view = session.agent.memory_view()
     for label, block in view["blocks"].items():
-        session.console.print(f"=== {label} ({len(block['value'])}/{block['limit']} chars) ===", style="bold")
+        notes = "".join(
+            [
+                ", read-only" if block.get("read_only") else "",
+                f", shared as {block['shared']}" if block.get("shared") else "",
+            ]
+        )
+        session.console.print(
+            f"=== {label} ({len(block['value'])}/{block['limit']} chars{notes}) ===", style="bold", markup=False
+        )
         session.console.print(escape(block["value"]))
     roles = ", ".join(f"{k}: {v}" for k, v in sorted(view["recall_by_role"].items()))
     session.console.print(f"=== recall memory: {view['recall_total']} messages ({roles}) ===", style="bold")
