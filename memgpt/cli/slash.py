@@ -29,6 +29,7 @@ class Session:
     multiline: bool = False
     failed: int = 0  # turns and commands that failed (a piped run then exits 1)
     persisted_llm: dict[str, Any] | None = None  # the agent's saved LLM settings when this run overrides them
+    heartbeat_timer: Any = None  # memgpt.agent.heartbeats.HeartbeatTimer with --heartbeat-every (a terminal)
 
 
 @dataclass
