@@ -110,46 +110,30 @@ def _export(make_agent, fake_llm, tmp_path) -> tuple[object, Path]:
     return agent.storage, path
 
 
-def _nothing_imported(storage, name: str) -> None:
-    assert not storage.agents.exists(name)
-    assert storage.recall.count(name) == 0
-    assert storage.archival(name, None).count() == 0
+def _refused(storage, tmp_path: Path, data: bytes, match: str) -> None:
+    """Importing `data` fails with `match` in the message and leaves no trace of the agent."""
+    path = tmp_path / "damaged.jsonl"
+    path.write_bytes(data)
+    with pytest.raises(PortableFormatError, match=match):
+        import_file(storage, path, name="victim")
+    assert not storage.agents.exists("victim")
+    assert storage.recall.count("victim") == 0
+    assert storage.archival("victim", None).count() == 0
 
 
 def test_truncated_export_is_refused_and_imports_nothing(make_agent, fake_llm, tmp_path) -> None:
     storage, path = _export(make_agent, fake_llm, tmp_path)
     data = path.read_bytes()
-    cut = tmp_path / "cut.jsonl"
-    cut.write_bytes(data[: len(data) // 2])
-    with pytest.raises(PortableFormatError, match="truncated"):
-        import_file(storage, cut, name="victim")
-    _nothing_imported(storage, "victim")
-    no_footer = tmp_path / "nofooter.jsonl"
-    no_footer.write_bytes(b"".join(data.splitlines(keepends=True)[:-1]))
-    with pytest.raises(PortableFormatError, match="no footer"):
-        import_file(storage, no_footer, name="victim")
-    _nothing_imported(storage, "victim")
+    _refused(storage, tmp_path, data[: len(data) // 2], "truncated")
+    _refused(storage, tmp_path, b"".join(data.splitlines(keepends=True)[:-1]), "no footer")
 
 
 def test_corrupted_export_is_refused_and_imports_nothing(make_agent, fake_llm, tmp_path) -> None:
     storage, path = _export(make_agent, fake_llm, tmp_path)
     lines = path.read_bytes().splitlines(keepends=True)
-    edited = [line.replace(b"Miso", b"Mosi") for line in lines]
-    bad = tmp_path / "edited.jsonl"
-    bad.write_bytes(b"".join(edited))
-    with pytest.raises(PortableFormatError, match="checksum"):
-        import_file(storage, bad, name="victim")
-    _nothing_imported(storage, "victim")
-    dropped = tmp_path / "dropped.jsonl"
-    dropped.write_bytes(b"".join(lines[:3] + lines[4:]))  # one record lost
-    with pytest.raises(PortableFormatError, match="records"):
-        import_file(storage, dropped, name="victim")
-    _nothing_imported(storage, "victim")
-    garbled = tmp_path / "garbled.jsonl"
-    garbled.write_bytes(b"".join(lines[:2] + [b"{not json\n"] + lines[2:]))
-    with pytest.raises(PortableFormatError, match="line 3 is not valid JSON"):
-        import_file(storage, garbled, name="victim")
-    _nothing_imported(storage, "victim")
+    _refused(storage, tmp_path, b"".join(line.replace(b"Miso", b"Mosi") for line in lines), "checksum")
+    _refused(storage, tmp_path, b"".join(lines[:3] + lines[4:]), "records")  # one record lost
+    _refused(storage, tmp_path, b"".join(lines[:2] + [b"{not json\n"] + lines[2:]), "line 3 is not valid JSON")
 
 
 def test_newer_format_is_refused(make_agent, fake_llm, tmp_path) -> None:
@@ -157,11 +141,7 @@ def test_newer_format_is_refused(make_agent, fake_llm, tmp_path) -> None:
     lines = path.read_bytes().splitlines(keepends=True)
     header = json.loads(lines[0])
     header["version"] = 99
-    newer = tmp_path / "newer.jsonl"
-    newer.write_bytes(json.dumps(header).encode() + b"\n" + b"".join(lines[1:]))
-    with pytest.raises(PortableFormatError, match="newer memgpt"):
-        import_file(storage, newer, name="victim")
-    _nothing_imported(storage, "victim")
+    _refused(storage, tmp_path, json.dumps(header).encode() + b"\n" + b"".join(lines[1:]), "newer memgpt")
 
 
 def test_export_carries_no_credentials(make_agent, fake_llm, tmp_path) -> None:

@@ -112,55 +112,49 @@ def _records(conn: sqlite3.Connection, state: AgentState) -> Iterator[dict[str, 
     yield from _sources(conn, name)
 
 
-def _messages(conn: sqlite3.Connection, agent: str) -> Iterator[dict[str, Any]]:
+def _rows(conn: sqlite3.Connection, sql: str, key: str) -> Iterator[tuple[Any, ...]]:
+    """Rows of `sql` (which selects `id` first and filters on `?` = key, then `id > ?`) in id order, a
+    batch at a time: keyset paging costs the same at the end of a long history as at its start."""
     last = 0
     while True:
-        rows = conn.execute(
-            "SELECT id, role, content, name, tool_calls, tool_call_id, created_at, tokens FROM messages "
-            "WHERE agent=? AND id>? ORDER BY id LIMIT ?",
-            (agent, last, BATCH),
-        ).fetchall()
+        rows = conn.execute(f"{sql} AND id>? ORDER BY id LIMIT ?", (key, last, BATCH)).fetchall()
         if not rows:
             return
         last = rows[-1][0]
-        for r in rows:
-            yield {
-                "kind": "message",
-                "id": r[0],
-                "role": r[1],
-                "content": r[2],
-                "name": r[3],
-                "tool_calls": json.loads(r[4]) if r[4] else None,
-                "tool_call_id": r[5],
-                "created_at": r[6],
-                "tokens": r[7],
-            }
+        yield from rows
+
+
+def _messages(conn: sqlite3.Connection, agent: str) -> Iterator[dict[str, Any]]:
+    sql = "SELECT id, role, content, name, tool_calls, tool_call_id, created_at, tokens FROM messages WHERE agent=?"
+    for r in _rows(conn, sql, agent):
+        yield {
+            "kind": "message",
+            "id": r[0],
+            "role": r[1],
+            "content": r[2],
+            "name": r[3],
+            "tool_calls": json.loads(r[4]) if r[4] else None,
+            "tool_call_id": r[5],
+            "created_at": r[6],
+            "tokens": r[7],
+        }
 
 
 def _passages(conn: sqlite3.Connection, owner: str) -> Iterator[dict[str, Any]]:
     space = conn.execute("SELECT model_id, dim FROM vector_spaces WHERE owner=?", (owner,)).fetchone()
     if space is not None:
         yield {"kind": "vector_space", "model_id": space[0], "dim": space[1], "dtype": VECTOR_DTYPE}
-    last = 0
-    while True:
-        rows = conn.execute(
-            "SELECT id, text, source, metadata, created_at, content_hash, embedding FROM passages "
-            "WHERE owner=? AND id>? ORDER BY id LIMIT ?",
-            (owner, last, BATCH),
-        ).fetchall()
-        if not rows:
-            return
-        last = rows[-1][0]
-        for r in rows:
-            yield {
-                "kind": "passage",
-                "text": r[1],
-                "source": r[2],
-                "metadata": json.loads(r[3] or "{}"),
-                "created_at": r[4],
-                "content_hash": r[5],
-                "vector": encode_vector(r[6]),
-            }
+    sql = "SELECT id, text, source, metadata, created_at, content_hash, embedding FROM passages WHERE owner=?"
+    for r in _rows(conn, sql, owner):
+        yield {
+            "kind": "passage",
+            "text": r[1],
+            "source": r[2],
+            "metadata": json.loads(r[3] or "{}"),
+            "created_at": r[4],
+            "content_hash": r[5],
+            "vector": encode_vector(r[6]),
+        }
 
 
 def _sources(conn: sqlite3.Connection, agent: str) -> Iterator[dict[str, Any]]:
