@@ -176,3 +176,79 @@ def test_cli_export_and_import(configured, fake_llm, tmp_path) -> None:
     refused = run_memgpt("import", str(broken), "--name", "fresh")
     assert refused.returncode == 1 and "truncated" in refused.stderr
     assert "fresh" not in run_memgpt("list", "agents").stdout
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_letta_agent_file_imports_what_maps(make_agent, fake_llm) -> None:
+    storage = make_agent(name="host").storage
+    result = import_file(storage, FIXTURES / "letta_agent.af")
+    assert (result.agent, result.source_format) == ("garden_helper", "letta")
+    state = storage.agents.load("garden_helper")
+    assert state.system_prompt == "You are Letta, a helpful gardening assistant."
+    assert state.core_memory["human"].value == "Name: Robin. Has a small garden."
+    garden = state.core_memory["garden"]
+    assert (garden.value, garden.limit, garden.read_only, garden.description) == (
+        "Beds: tulips, roses.",
+        1000,
+        True,
+        "What grows where",
+    )
+    assert state.functions == ["send_message", "core_memory_append", "core_memory_replace", "conversation_search"]
+    assert storage.recall.count("garden_helper") == 4  # Letta's stored system message is not kept
+    queue = storage.recall.get("garden_helper", state.in_context_ids)
+    assert [m.role for m in queue] == ["user", "assistant", "tool"]
+    assert json.loads(queue[0].content)["message"] == "When should I plant tulips?"
+    assert queue[1].tool_calls[0].name == "send_message" and queue[2].tool_call_id == queue[1].tool_calls[0].id
+    notes = " ".join(result.notes)
+    assert "check_weather" in notes and "mcp servers" in notes and "tool_rules" in notes
+    hits, total = storage.recall.search_text("garden_helper", "tulips", 5, 0)
+    assert total >= 2
+
+
+def test_legacy_letta_agent_file(make_agent, tmp_path) -> None:
+    storage = make_agent(name="host").storage
+    legacy = {
+        "name": "old_letta",
+        "version": "0.6.47",
+        "system": "You are an older Letta agent.",
+        "core_memory": [{"label": "persona", "value": "I am old.", "limit": 2000}],
+        "messages": [
+            {"role": "system", "text": "sys"},
+            {"role": "user", "text": '{"type": "user_message", "message": "hello", "time": "2025-01-01"}'},
+        ],
+        "in_context_message_indices": [0, 1],
+        "tools": [{"name": "archival_memory_search"}],
+    }
+    path = tmp_path / "old.af"
+    path.write_text(json.dumps(legacy))
+    result = import_file(storage, path)
+    state = storage.agents.load(result.agent)
+    assert state.core_memory["persona"].value == "I am old." and state.core_memory["human"].value == ""
+    assert "archival_memory_search" in state.functions
+    (message,) = storage.recall.get(result.agent, state.in_context_ids)
+    assert json.loads(message.content)["message"] == "hello"
+
+
+def test_shared_block_travels_with_its_name(make_agent, fake_llm, tmp_path) -> None:
+    from memgpt.storage.sqlite import block_store
+    from memgpt.texts import PresetBlock
+
+    agent = make_agent(name="sharer")
+    storage = agent.storage
+    agent.close()
+    other = Agent.create(
+        name="sharer2",
+        config=agent.config,
+        storage=storage,
+        interface=RecordingInterface(),
+        blocks=[PresetBlock(label="team", value="shared notes", shared="crew")],
+    )
+    other.close()
+    path = tmp_path / "sharer2.jsonl"
+    export_agent(storage, "sharer2", path)
+    block_store(storage).set_value("crew", "changed here since")
+    result = import_file(storage, path, name="sharer3")
+    assert storage.agents.load("sharer3").core_memory["team"].shared == "crew"
+    assert any("already here" in note for note in result.notes)
