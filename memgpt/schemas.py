@@ -107,9 +107,16 @@ class Passage(BaseModel):
 
 
 class CoreMemoryBlock(BaseModel):
-    label: str  # "persona" or "human"
+    """One labelled block of core memory. Every agent has "persona" and "human"; presets and
+    `memgpt run --block` add more. The fields after `limit` default to what blocks were before
+    they existed, so states saved by older releases load unchanged."""
+
+    label: str  # "persona", "human", or a preset's / --block's own label
     value: str
     limit: int = 2000
+    read_only: bool = False  # the model reads it but its edits are refused (with a message)
+    shared: str | None = None  # name of the shared row (storage block store) several agents see; None: own
+    description: str | None = None  # what the block is for, shown to the model beside the edit functions
 
     _clean = field_validator("value", mode="before")(clean_text)
 

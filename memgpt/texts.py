@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, field_validator
 
 from memgpt import paths
 from memgpt.errors import ConfigError, InvalidNameError, NotFoundError
@@ -100,13 +100,53 @@ def delete_user_text(kind: TextKind, name: str) -> Path:
     raise NotFoundError(f"No {kind.rstrip('s')} named {name!r}.")
 
 
+BUILTIN_BLOCKS = ("persona", "human")  # every agent has these; their texts come from --persona / --human
+
+
+class PresetBlock(BaseModel):
+    """An extra core memory block a preset gives its agents (YAML `blocks:` entries).
+
+    `shared: NAME` makes it one stored block for every agent created with that name: the first
+    agent creates it from `value`, later ones link to it as it is by then.
+    """
+
+    label: str
+    value: str = ""
+    limit: int | None = None  # characters; None: the default block limit for the model's window
+    read_only: bool = False
+    shared: str | None = None
+    description: str | None = None
+
+    @field_validator("label", "shared")
+    @classmethod
+    def _valid_label(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                validate_name(value, "memory block label")
+            except InvalidNameError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+
 class Preset(BaseModel):
-    """A preset names a system prompt and the functions the agent may call."""
+    """A preset names a system prompt, the functions the agent may call, and any extra memory blocks."""
 
     name: str
     system_prompt: str  # the name of a prompt file under presets/system_prompts/
     functions: list[str]
     description: str = ""
+    blocks: list[PresetBlock] = []
+
+    @field_validator("blocks")
+    @classmethod
+    def _distinct_blocks(cls, blocks: list[PresetBlock]) -> list[PresetBlock]:
+        labels = [b.label for b in blocks]
+        for label in labels:
+            if label in BUILTIN_BLOCKS:
+                raise ValueError(f"block {label!r}: persona and human come from --persona / --human, not blocks:")
+            if labels.count(label) > 1:
+                raise ValueError(f"block {label!r} is listed twice")
+        return blocks
 
 
 PRESET_SUFFIXES = (".yaml", ".yml")

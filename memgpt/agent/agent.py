@@ -78,16 +78,13 @@ class Agent(ContextMixin, CommandsMixin):
         self.config = config
         self.storage = storage
         self.interface = interface
-        self.core = CoreMemory(state.core_memory)
+        self.core = core_memory_of(state, storage)
         self.functions = load_functions(state.functions, strict=False)
         for warning in LOAD_WARNINGS:
             self.interface.emit(AgentEvent(kind="error", text=warning))
         self.llm_config = LLMConfig.model_validate(state.llm)
         self.thoughts_in_arguments = thoughts_travel_as_argument(self.llm_config)
-        self.schemas = [
-            with_inner_thoughts(spec.schema) if self.thoughts_in_arguments else spec.schema
-            for spec in self.functions.values()
-        ]
+        self.schemas = agent_schemas(self.functions, self.thoughts_in_arguments, self.core.blocks)
         self.embedding_config = EmbeddingConfig.model_validate(state.embedding)
         self._client = llm_client
         self._embedder: Any = None
@@ -121,8 +118,12 @@ class Agent(ContextMixin, CommandsMixin):
         persona_text: str | None = None,
         human_text: str | None = None,
         llm_client: LLMClient | None = None,
+        blocks: list[Any] | None = None,
     ) -> Agent:
-        """A new agent, stored atomically: either it exists completely or not at all."""
+        """A new agent, stored atomically: either it exists completely or not at all.
+
+        `blocks` are extra core memory blocks (`memgpt.texts.PresetBlock`s, from `memgpt run --block`),
+        added after the preset's own; one with a preset block's label replaces it."""
         from memgpt.llm import context_window_for
         from memgpt.texts import load_preset, load_system_prompt, load_text, validate_name
 
@@ -148,9 +149,11 @@ class Agent(ContextMixin, CommandsMixin):
         human_limit = scaled_limit(
             limits.core_memory_human_limit, constants.CORE_MEMORY_HUMAN_CHAR_LIMIT, llm, human_value
         )
+        extra = extra_blocks(preset_obj, blocks or [], llm, limits.core_memory_human_limit)
         blocks = {
             "persona": CoreMemoryBlock(label="persona", value=persona_value, limit=persona_limit),
             "human": CoreMemoryBlock(label="human", value=human_value, limit=human_limit),
+            **{b.label: b for b in extra},
         }
         for block in blocks.values():
             if len(block.value) > block.limit:
@@ -180,7 +183,9 @@ class Agent(ContextMixin, CommandsMixin):
         ]
 
         def build(release: Callable[[], None]) -> Agent:
-            stored = storage.agents.create(state.model_copy(update={"last_login": now()}), initial)
+            with storage.transaction():
+                link_shared_blocks(state, storage)
+                stored = storage.agents.create(state.model_copy(update={"last_login": now()}), initial)
             return cls(
                 stored, config=config, storage=storage, interface=interface, llm_client=llm_client, release_lock=release
             )
@@ -485,6 +490,7 @@ class Agent(ContextMixin, CommandsMixin):
     def _call_llm(self, force_function: str | None = None) -> ChatResult:
         self._streamed = False
         for _ in range(4):
+            self.core.refresh()  # a shared block another agent edited is seen from this call on
             self._fit()
             try:
                 result = self.client.chat(
@@ -548,7 +554,7 @@ class Agent(ContextMixin, CommandsMixin):
 
     def _reload(self) -> None:
         self.state = self.storage.agents.load(self.name)
-        self.core = CoreMemory(self.state.core_memory)
+        self.core = core_memory_of(self.state, self.storage)
         self._context = self.storage.recall.get(self.name, self.state.in_context_ids)
         self._recall_count = self.storage.recall.count(self.name)
         self._archival_count = None
@@ -651,9 +657,7 @@ def check_budget(
 ) -> None:
     """Refuse to create an agent whose fixed parts leave the conversation less than its floor."""
     encoder = encoder_for(llm.model)
-    schemas = [spec.schema for spec in load_functions(function_names).values()]
-    if thoughts_travel_as_argument(llm):
-        schemas = [with_inner_thoughts(s) for s in schemas]
+    schemas = agent_schemas(load_functions(function_names), thoughts_travel_as_argument(llm), blocks)
     system = encoder.count(system_prompt) + 40
     functions = encoder.count(json.dumps(schemas))
     core = encoder.count(CoreMemory(blocks).render()) + 30
@@ -671,3 +675,56 @@ def check_budget(
             "limits.core_memory_persona_limit / limits.core_memory_human_limit in the config, or a preset with "
             "fewer functions."
         )
+
+
+def agent_schemas(functions: dict[str, Any], thoughts_in_arguments: bool, blocks: dict[str, CoreMemoryBlock]) -> list:
+    """The function schemas this agent sends: core_memory_* name its blocks; thoughts go first where
+    they travel as an argument."""
+    from memgpt.functions.schema import with_block_labels
+
+    schemas = [with_block_labels(spec.schema, blocks) for spec in functions.values()]
+    return [with_inner_thoughts(s) for s in schemas] if thoughts_in_arguments else schemas
+
+
+def core_memory_of(state: AgentState, storage: Storage) -> CoreMemory:
+    """The agent's core memory; wired to the shared-block store only when it links a shared block."""
+    shared = None
+    if any(block.shared for block in state.core_memory.values()):
+        from memgpt.storage.sqlite import block_store
+
+        shared = block_store(storage)
+    core = CoreMemory(state.core_memory, shared=shared)
+    core.refresh()
+    return core
+
+
+def extra_blocks(preset: Any, given: list[Any], llm: LLMConfig, configured_limit: int) -> list[CoreMemoryBlock]:
+    """A new agent's blocks beyond persona and human: the preset's, then `--block`s (a label given
+    twice keeps the later). A block without a limit gets the human block's default for this window."""
+    out: dict[str, CoreMemoryBlock] = {}
+    for entry in [*preset.blocks, *given]:
+        if entry.label in ("persona", "human"):
+            raise MemGPTError(f"--block {entry.label}=...: use --persona / --human for the {entry.label} block.")
+        limit = entry.limit or scaled_limit(configured_limit, constants.CORE_MEMORY_HUMAN_CHAR_LIMIT, llm, entry.value)
+        out[entry.label] = CoreMemoryBlock(
+            label=entry.label,
+            value=entry.value,
+            limit=limit,
+            read_only=entry.read_only,
+            shared=entry.shared,
+            description=entry.description,
+        )
+    return list(out.values())
+
+
+def link_shared_blocks(state: AgentState, storage: Storage) -> None:
+    """Shared blocks the new agent names are created if new, or taken as they are now (another agent
+    may have edited them since the preset was written). Joins the creation's transaction."""
+    if not any(block.shared for block in state.core_memory.values()):
+        return
+    from memgpt.storage.sqlite import block_store
+
+    store = block_store(storage)
+    for label, block in list(state.core_memory.items()):
+        if block.shared:
+            state.core_memory[label] = store.create(block.shared, block)

@@ -111,8 +111,12 @@ class CommandsMixin:
             message.tokens = None
 
     def memory_view(self) -> dict[str, Any]:
+        self.core.refresh()  # a shared block shows what the other agents made of it
         return {
-            "blocks": {label: {"value": b.value, "limit": b.limit} for label, b in self.core.blocks.items()},
+            "blocks": {
+                label: {"value": b.value, "limit": b.limit, "read_only": b.read_only, "shared": b.shared}
+                for label, b in self.core.blocks.items()
+            },
             "recall_total": self._recall_count,
             "recall_by_role": self.storage.recall.count_by_role(self.name),
             "archival_total": self.archival_count,  # type: ignore[attr-defined]

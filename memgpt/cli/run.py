@@ -42,6 +42,18 @@ def run(
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip first-message verification."),
     stream: bool = typer.Option(None, "--stream/--no-stream", help="Show replies as they are generated."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Never ask: create a new agent with defaults."),
+    block: list[str] = typer.Option(
+        None,
+        "--block",
+        help="An extra core memory block for a new agent: LABEL=TEXT, or LABEL=@FILE (repeatable).",
+    ),
+    heartbeat_every: float = typer.Option(
+        None,
+        "--heartbeat-every",
+        min=0.001,
+        help="In a terminal: send the agent a heartbeat after this many idle minutes (it may think "
+        "unprompted; pause_heartbeats quiets it). Off by default.",
+    ),
 ) -> None:
     """Chat with an agent (creates one if needed). Piped: one message per line; exits 1 if a turn failed."""
     from memgpt.cli.output import console, err_console, print_error, setup_logging
@@ -75,7 +87,19 @@ def run(
     try:
         try:
             opened = _open_agent(
-                storage, config, interface, agent, persona, human, preset, flags, save, yes, interactive, status
+                storage,
+                config,
+                interface,
+                agent,
+                persona,
+                human,
+                preset,
+                flags,
+                save,
+                yes,
+                interactive,
+                status,
+                parse_blocks(block or []),
             )
         except AgentLockedError as exc:
             print_error(str(exc))
@@ -86,6 +110,15 @@ def run(
             the_agent.llm_config = the_agent.llm_config.model_copy(update={"stream": stream})
         try:
             session = _session(the_agent, interface, interactive, persisted)
+            if heartbeat_every is not None:
+                if interactive:
+                    from memgpt.agent.heartbeats import HeartbeatTimer
+
+                    session.heartbeat_timer = HeartbeatTimer(heartbeat_every)
+                else:
+                    from memgpt.cli.output import print_warning
+
+                    print_warning("--heartbeat-every needs a terminal (it waits for an idle prompt); ignored here.")
             if message is not None:
                 one_shot(session, message, verify=not no_verify)
             else:
@@ -131,6 +164,7 @@ def _open_agent(
     yes: bool,
     interactive: bool,
     out: Any,
+    blocks: list[Any] | None = None,
 ) -> tuple[Any, dict[str, Any] | None]:
     """The agent to talk to, with the flags applied; also its saved LLM settings when this run uses
     others (None when the run uses what is saved)."""
@@ -161,6 +195,8 @@ def _open_agent(
                     f"--{flag} {given} applies to new agents; {name} keeps its {flag} {kept!r} "
                     "(edit its memory instead)."
                 )
+        if blocks:
+            print_warning(f"--block applies to new agents; {name} keeps its memory blocks.")
         return the_agent, apply_run_settings(the_agent, flags, save, config, out)
     updates = settings.llm_updates(config.llm, config=config, **flags)
     if updates:  # a new agent takes the flags as its own settings
@@ -176,9 +212,15 @@ def _open_agent(
         persona=persona,
         human=human,
         model=flags.get("model"),
+        blocks=blocks,
     )
     out.print(f"->  🤖 Using persona profile {the_agent.state.persona_name!r}")
     out.print(f"->  🧑 Using human profile {the_agent.state.human_name!r}")
+    for label, mem in the_agent.core.blocks.items():
+        if label not in ("persona", "human"):
+            how = ", read-only" if mem.read_only else ""
+            how += f", shared as {mem.shared}" if mem.shared else ""
+            out.print(f"->  🧩 Memory block {label!r} ({len(mem.value)}/{mem.limit} chars{how})", markup=False)
     if updates:
         out.print(f"->  ⚙ Using {settings.agent_settings_line(the_agent.llm_config)}", markup=False)
     out.print(f"🎉 Created new agent {name!r}", style="green")
@@ -202,6 +244,31 @@ def apply_run_settings(agent: Any, flags: dict[str, Any], save: bool, config: An
     agent.state.llm = agent.llm_config.model_dump() if save else saved
     agent.save()
     return None if save else saved
+
+
+def parse_blocks(specs: list[str]) -> list[Any]:
+    """`--block LABEL=TEXT` / `LABEL=@FILE` as preset blocks (default limit, writable, not shared)."""
+    from pathlib import Path
+
+    from memgpt.errors import MemGPTError
+    from memgpt.texts import PresetBlock
+
+    blocks = []
+    for spec in specs:
+        label, sep, text = spec.partition("=")
+        if not sep:
+            raise MemGPTError(f"--block {spec!r}: expected LABEL=TEXT (or LABEL=@FILE).")
+        if text.startswith("@"):
+            path = Path(text[1:]).expanduser()
+            try:
+                text = path.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise MemGPTError(f"--block {label}=@{path}: cannot read the file ({exc.strerror or exc}).") from None
+        try:
+            blocks.append(PresetBlock(label=label.strip(), value=text))
+        except ValueError as exc:
+            raise MemGPTError(f"--block {spec[:80]!r}: {exc}") from None
+    return blocks
 
 
 def run_turn(session: Any, turn: Callable[[], Any]) -> bool:
@@ -286,9 +353,57 @@ def _reader(session: Any) -> Callable[[], str]:
     prompt = PromptSession(history=FileHistory(str(paths.history_file())))
 
     def read_tty() -> str:
-        return prompt.prompt("> ", multiline=session.multiline)
+        timer = session.heartbeat_timer
+        if timer is None:
+            return prompt.prompt("> ", multiline=session.multiline)
+        return prompt.prompt("> ", multiline=session.multiline, pre_run=lambda: _watch_idle(session, timer))
 
     return read_tty
+
+
+# What the prompt returns when the idle timer, not the person, ended it (cannot be typed).
+TIMED_HEARTBEAT = "\x00timed-heartbeat"
+HEARTBEATS_PAUSED = "\x00heartbeats-paused"
+
+
+def _watch_idle(session: Any, timer: Any) -> None:
+    """Run on the prompt's own event loop: end the prompt when a timed heartbeat is due. Only an empty
+    prompt can end this way (typed text restarts the wait), so nothing the person writes is lost."""
+    import asyncio
+
+    from prompt_toolkit.application import get_app
+
+    app = get_app()
+
+    async def watch() -> None:
+        while True:
+            await asyncio.sleep(timer.poll_seconds)
+            decision = timer.check(session.agent.state.heartbeats_paused_until, typing=bool(app.current_buffer.text))
+            if decision != "wait" and not app.is_done:
+                app.exit(result=TIMED_HEARTBEAT if decision == "fire" else HEARTBEATS_PAUSED)
+                return
+
+    app.create_background_task(watch())
+
+
+def _timed_event(session: Any, line: str) -> bool:
+    """Handle what the idle timer returned instead of a line; False when `line` is the person's."""
+    from memgpt.agent import events
+    from memgpt.cli.output import console
+
+    if line == HEARTBEATS_PAUSED:
+        until = session.agent.state.heartbeats_paused_until
+        shown = events.local_time(until) if until else "later"
+        console().print(f"⏸ Timed heartbeat skipped: the agent paused heartbeats until {shown}.", style="dim")
+        return True
+    if line != TIMED_HEARTBEAT:
+        return False
+    minutes = session.heartbeat_timer.interval / 60
+    idle = f"{minutes * 60:.0f} s" if minutes < 1 else f"{minutes:g} min"
+    console().print(f"⏰ Timed heartbeat (idle for {idle}): the agent may think on its own.", style="dim")
+    run_turn(session, session.agent.heartbeat)
+    session.heartbeat_timer.touch()
+    return True
 
 
 def _dispatch_line(session: Any, text: str, verify: bool) -> str | None:
@@ -318,6 +433,8 @@ def chat(session: Any, *, greet: bool, verify: bool) -> None:
     out, agent = console(), session.agent
     if greet:
         run_turn(session, lambda: agent.greet(verify=verify))
+    if session.heartbeat_timer is not None:
+        session.heartbeat_timer.touch()
     if session.interactive:
         out.print("Type a message, /help for commands, /exit (or Ctrl-D) to leave.", style="dim")
     read = _reader(session)
@@ -333,9 +450,13 @@ def chat(session: Any, *, greet: bool, verify: bool) -> None:
             if _confirm_exit(out):
                 break
             continue
+        if _timed_event(session, line):
+            continue
         text = line.strip()
         if text and _dispatch_line(session, text, verify) == "exit":
             break
+        if session.heartbeat_timer is not None:
+            session.heartbeat_timer.touch()  # idle time counts from the end of the last turn
     agent.save()
     if not isinstance(session.interface, _json_interface()):
         out.print(f"Saved agent '{agent.name}'. Bye!", style="dim")

@@ -29,6 +29,7 @@ class Session:
     multiline: bool = False
     failed: int = 0  # turns and commands that failed (a piped run then exits 1)
     persisted_llm: dict[str, Any] | None = None  # the agent's saved LLM settings when this run overrides them
+    heartbeat_timer: Any = None  # memgpt.agent.heartbeats.HeartbeatTimer with --heartbeat-every (a terminal)
 
 
 @dataclass
@@ -149,7 +150,15 @@ def _dumpraw(session: Session, arg: str) -> None:
 def _memory(session: Session, arg: str) -> None:
     view = session.agent.memory_view()
     for label, block in view["blocks"].items():
-        session.console.print(f"=== {label} ({len(block['value'])}/{block['limit']} chars) ===", style="bold")
+        notes = "".join(
+            [
+                ", read-only" if block.get("read_only") else "",
+                f", shared as {block['shared']}" if block.get("shared") else "",
+            ]
+        )
+        session.console.print(
+            f"=== {label} ({len(block['value'])}/{block['limit']} chars{notes}) ===", style="bold", markup=False
+        )
         session.console.print(escape(block["value"]))
     roles = ", ".join(f"{k}: {v}" for k, v in sorted(view["recall_by_role"].items()))
     session.console.print(f"=== recall memory: {view['recall_total']} messages ({roles}) ===", style="bold")

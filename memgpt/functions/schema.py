@@ -144,3 +144,31 @@ def build_spec(func: Callable[..., Any], name: str | None = None) -> FunctionSpe
     }
     model = create_model(f"{name}_args", __config__=ConfigDict(extra="forbid"), **fields)
     return FunctionSpec(name=name, func=func, schema=schema, args_model=model, takes_context=takes_context)
+
+
+# The functions that edit core memory take a block label; their schema names this agent's blocks.
+BLOCK_FUNCTIONS = ("core_memory_append", "core_memory_replace")
+BLOCK_HINTS = {"persona": "about you", "human": "about the user"}
+
+
+def with_block_labels(schema: dict[str, Any], blocks: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with its `name` parameter listing the agent's writable blocks (core_memory_* only).
+
+    An agent with just persona and human gets the shipped schema unchanged, so existing agents send
+    exactly the prompt they sent before blocks existed (and keep their servers' prompt caches).
+    """
+    if schema.get("name") not in BLOCK_FUNCTIONS or "name" not in schema["parameters"]["properties"]:
+        return schema
+    writable = [(label, block) for label, block in blocks.items() if not block.read_only]
+    if [label for label, _ in writable] == list(BLOCK_HINTS) and all(b.description is None for _, b in writable):
+        return schema
+    parts = []
+    for label, block in writable:
+        hint = block.description or BLOCK_HINTS.get(label)
+        parts.append(f'"{label}" ({hint})' if hint else f'"{label}"')
+    listed = ", ".join(parts) if parts else "none (every block is read-only)"
+    prop: dict[str, Any] = {"type": "string", "description": f"The block to edit: {listed}."}
+    if writable:
+        prop["enum"] = [label for label, _ in writable]
+    properties = {**schema["parameters"]["properties"], "name": prop}
+    return {**schema, "parameters": {**schema["parameters"], "properties": properties}}

@@ -115,6 +115,19 @@ MIGRATIONS: list[str] = [
             SELECT new.id, 'a' || hex(new.agent), new.search_text WHERE new.search_text IS NOT NULL;
     END;
     """,
+    # 3: core memory blocks shared between agents (a preset's `shared:` block). One row per block;
+    # each agent's state names the row, so an edit by one agent is what the others read next.
+    """
+    CREATE TABLE shared_blocks (
+        name TEXT PRIMARY KEY,
+        label TEXT NOT NULL,
+        value TEXT NOT NULL,
+        char_limit INTEGER NOT NULL,
+        read_only INTEGER NOT NULL DEFAULT 0,
+        description TEXT,
+        updated_at TEXT NOT NULL
+    );
+    """,
 ]
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from memgpt import paths
 from memgpt.errors import NewerDataError, NotFoundError, StorageError, StorageWriteError
 from memgpt.fileio import create_private
-from memgpt.schemas import STATE_VERSION, AgentState, Message, ToolCall
+from memgpt.schemas import STATE_VERSION, AgentState, CoreMemoryBlock, Message, ToolCall
 from memgpt.storage.base import AgentSummary
 from memgpt.storage.migrations import migrate
 from memgpt.storage.searchable import searchable_text
@@ -422,6 +422,72 @@ class SQLiteAgentStore:
         from memgpt.storage.vector_index import index_path
 
         index_path(owner, self.db.index_dir).unlink(missing_ok=True)
+
+
+class SQLiteBlockStore:
+    """Core memory blocks shared between agents: one row each, read by every agent that links it.
+
+    Writes join the open transaction (an agent's edit commits with its step). The agent lock still
+    makes each agent single-writer; two agents editing one block are serialised by SQLite's write
+    lock, and each edit re-reads the row first (see memgpt.memory.core), so neither is lost.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def get(self, name: str) -> CoreMemoryBlock | None:
+        rows = self.db.query(
+            "SELECT label, value, char_limit, read_only, description FROM shared_blocks WHERE name=?", (name,)
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return CoreMemoryBlock(label=r[0], value=r[1], limit=r[2], read_only=bool(r[3]), shared=name, description=r[4])
+
+    def create(self, name: str, block: CoreMemoryBlock) -> CoreMemoryBlock:
+        """The shared block `name`: created from `block` if new; an existing one is kept as it is."""
+        from memgpt.schemas import now
+
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO shared_blocks (name, label, value, char_limit, read_only, description,"
+                " updated_at) VALUES (?,?,?,?,?,?,?)",
+                (
+                    name,
+                    block.label,
+                    block.value,
+                    block.limit,
+                    int(block.read_only),
+                    block.description,
+                    now().isoformat(),
+                ),
+            )
+        stored = self.get(name)
+        assert stored is not None
+        return stored.model_copy(update={"label": block.label})
+
+    def set_value(self, name: str, value: str) -> None:
+        from memgpt.schemas import now
+
+        with self.db.transaction() as conn:
+            cur = conn.execute(
+                "UPDATE shared_blocks SET value=?, updated_at=? WHERE name=?", (value, now().isoformat(), name)
+            )
+            if cur.rowcount == 0:
+                raise NotFoundError(f"No shared memory block named {name!r}.")
+
+    def names(self) -> list[str]:
+        return [r[0] for r in self.db.query("SELECT name FROM shared_blocks ORDER BY name")]
+
+
+def block_store(storage: Any) -> SQLiteBlockStore:
+    """The storage's shared-block store: `storage.blocks` where a backend provides one, else one over
+    its SQLite database (kept on the storage object, so one per process)."""
+    store = getattr(storage, "blocks", None)
+    if store is None:
+        store = SQLiteBlockStore(storage.db)
+        storage.blocks = store
+    return store
 
 
 def configured_index_dir(config: Any = None) -> Path | None:
