@@ -73,8 +73,8 @@ def test_timed_heartbeat_reaches_an_idle_agent(spawn_memgpt, configured, fake_ll
     _expect_prompt_after(child, "Hello there")
     child.expect("Timed heartbeat \\(idle for 1 s\\)")
     child.expect("I was thinking about tea.")
-    heartbeats = [r for r in fake_llm.chat_requests() if "Automated timer" in (r["messages"][-2]["content"] or "")]
-    assert heartbeats  # the event, just before the memory status line
+    heartbeats = [r for r in fake_llm.chat_requests() if "Automated timer" in (r["messages"][-1]["content"] or "")]
+    assert heartbeats  # the newest event the model saw
     child.sendline("/exit")
     child.expect(pexpect.EOF)
 
