@@ -73,7 +73,9 @@ class PgAgentStore:
 
     def list(self) -> list[AgentSummary]:
         counts = dict(self.db.query("SELECT agent, count(*) FROM messages GROUP BY agent"))
-        passages = dict(self.db.query("SELECT owner, count(*) FROM passages WHERE owner LIKE 'agent:%%' GROUP BY owner"))
+        passages = dict(
+            self.db.query("SELECT owner, count(*) FROM passages WHERE owner LIKE 'agent:%%' GROUP BY owner")
+        )
         out = []
         for (raw,) in self.db.query("SELECT state FROM agents ORDER BY updated_at DESC"):
             try:

@@ -165,9 +165,8 @@ class PgPassageStore:
                     break
                 last = rows[-1][0]
                 vectors = embedder.embed([r[1] for r in rows])
-                conn.cursor().executemany(
-                    "UPDATE passages SET embedding=%b WHERE id=%s", [(Vector(v), r[0]) for v, r in zip(vectors, rows)]
-                )
+                updates = [(Vector(v), r[0]) for v, r in zip(vectors, rows, strict=True)]
+                conn.cursor().executemany("UPDATE passages SET embedding=%b WHERE id=%s", updates)
                 done += len(rows)
             drop_hnsw(conn, self.owner)
             conn.execute("DELETE FROM vector_spaces WHERE owner=%s", (self.owner,))

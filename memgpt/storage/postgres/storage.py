@@ -26,6 +26,7 @@ class PostgresStorage:
         self.agents = PgAgentStore(self.db, self.recall)
         self.sources = PgSourceStore(self.db)
         self._archival: dict[tuple[str, str], PgPassageStore] = {}
+        self._closed = False
 
     def archival(self, agent: str, embedder: Embedder | None) -> PgPassageStore:
         key = (agent, getattr(embedder, "model_id", ""))
@@ -48,6 +49,9 @@ class PostgresStorage:
             store.flush()
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         try:
             self.flush()
         finally:
