@@ -44,7 +44,7 @@ def version() -> None:
 
 def _register() -> None:
     # Each module adds its commands to `app`; they import nothing heavy at module level.
-    from memgpt.cli import agents, configure, keys, load, manage, reembed, run, server  # noqa: F401
+    from memgpt.cli import agents, configure, keys, load, manage, migrate, reembed, run, server  # noqa: F401
 
 
 _register()
