@@ -263,6 +263,7 @@ def build_hnsw(db: PgDatabase, owner: str, space_id: int, dim: int) -> None:
                 "USING hnsw ((embedding::vector({dim})) vector_cosine_ops) WHERE owner = {owner}"
             ).format(name=sql.Identifier(name), dim=sql.Literal(dim), owner=sql.Literal(owner))
         )
+        conn.execute("ANALYZE passages")  # the planner must know this owner is big, or it sorts a scan instead
         conn.execute("UPDATE vector_spaces SET hnsw = true WHERE id=%s", (space_id,))
 
 

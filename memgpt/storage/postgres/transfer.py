@@ -96,20 +96,9 @@ def iter_passages(storage: Any, owner: str) -> Iterator[list[tuple[Passage, np.n
                 " WHERE owner=? AND id>? ORDER BY id LIMIT ?",
                 (owner, last, BATCH),
             )
-            batch = [
-                (
-                    Passage(
-                        id=r[0],
-                        text=r[1],
-                        source=r[2],
-                        metadata=json.loads(r[3] or "{}"),
-                        created_at=datetime.fromisoformat(r[4]),
-                        content_hash=r[5],
-                    ),
-                    np.frombuffer(r[6], dtype="float32"),
-                )
-                for r in rows
-            ]
+            from memgpt.storage.archival import _row_to_passage as sqlite_passage
+
+            batch = [(sqlite_passage(r), np.frombuffer(r[6], dtype="float32")) for r in rows]
         if not batch:
             return
         last = batch[-1][0].id  # type: ignore[assignment]
