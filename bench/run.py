@@ -24,6 +24,7 @@ BENCHMARKS = [
     "recall_search",
     "long_session",
     "server",
+    "postgres",
 ]
 
 
