@@ -25,6 +25,7 @@ BENCHMARKS = [
     "long_session",
     "server",
     "portable",
+    "postgres",
 ]
 
 

@@ -84,10 +84,14 @@ class DefaultsConfig(BaseModel):
 
 
 class StorageConfig(BaseModel):
-    archival_storage_type: Literal["local"] = "local"  # SQLite passages + FAISS index files
+    # "local": SQLite passages + FAISS index files; "postgres": pgvector on the server of postgres_uri
+    archival_storage_type: Literal["local", "postgres"] = "local"
     archival_storage_path: str | None = None  # None: the data dir
-    recall_storage_type: Literal["sqlite"] = "sqlite"
+    recall_storage_type: Literal["sqlite", "postgres"] = "sqlite"
     recall_storage_path: str | None = None  # None: the data dir
+    # postgresql://user@host:5432/dbname, never with its password (that goes to credentials.json);
+    # MEMGPT_PG_URI overrides it and selects Postgres (docs/storage.md)
+    postgres_uri: str | None = None
 
 
 class AgentLimits(BaseModel):
@@ -209,6 +213,7 @@ class Credentials(BaseModel):
     azure_version: str | None = None
     azure_deployment: str | None = None
     azure_embedding_deployment: str | None = None
+    postgres_password: str | None = None  # the password of storage.postgres_uri (kept out of config.json)
 
     @model_validator(mode="before")
     @classmethod

@@ -154,3 +154,17 @@ def make_agent(fake_llm, monkeypatch):
     yield make
     for agent in opened:
         agent.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One local PostgreSQL + pgvector for the whole session (memgpt/storage/postgres/testing.py);
+    `postgres_server.database()` gives each test a database of its own. Skips when the extra is missing."""
+    from memgpt.storage.postgres.testing import LocalServer, available
+
+    reason = available()
+    if reason:
+        pytest.skip(reason)
+    server = LocalServer()
+    yield server
+    server.stop()

@@ -1,9 +1,12 @@
-"""conversation_search: answered from the full-text index per agent, and old databases migrate."""
+"""conversation_search: answered from the full-text index per agent (SQLite and Postgres), and old
+SQLite databases migrate."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+
+import pytest
 
 from memgpt.schemas import Message
 from memgpt.storage import open_storage
@@ -14,7 +17,17 @@ def _user(text: str) -> Message:
     return Message(role="user", content=json.dumps({"type": "user_message", "message": text, "time": "t"}))
 
 
-def test_search_is_per_agent_ranked_and_finds_word_prefixes() -> None:
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request, monkeypatch):
+    if request.param == "postgres":
+        with request.getfixturevalue("postgres_server").database() as uri:
+            monkeypatch.setenv("MEMGPT_PG_URI", uri)
+            yield request.param
+    else:
+        yield request.param
+
+
+def test_search_is_per_agent_ranked_and_finds_word_prefixes(backend) -> None:
     storage = open_storage()
     with storage.transaction():
         storage.recall.append("ana", [_user("My nephew Otto plays chess."), _user("Dogs everywhere today.")])
@@ -29,6 +42,36 @@ def test_search_is_per_agent_ranked_and_finds_word_prefixes() -> None:
     assert storage.recall.search_text("ana", "zeppelin", 5, 0) == ([], 0)
     storage.recall.delete("ana", [found[0].id])
     assert storage.recall.search_text("ana", "dog", 5, 0) == ([], 0)  # deletes leave the index
+    storage.close()
+
+
+def test_search_rules_and_paging(backend) -> None:
+    """All words first, then prefixes, then any word; diacritics and case ignored; pages with true totals;
+    ranked when matches are few (the message that says it most, briefly, first)."""
+    storage = open_storage()
+    with storage.transaction():
+        storage.recall.append(
+            "ana",
+            [
+                _user("Café au lait with Zoë"),
+                _user("The red kite flew over the red barn, red everywhere."),
+                _user("A kite festival is held in the long valley every spring, with many stalls and a red sun."),
+                _user("kites and kiters"),
+                *[_user(f"note {i} about tea") for i in range(12)],
+                _user("🦜🦜"),
+            ],
+        )
+    assert storage.recall.search_text("ana", "CAFE zoe", 5, 0)[1] == 1  # diacritics and case folded
+    assert storage.recall.search_text("ana", "red kite", 5, 0)[1] == 2  # all words
+    assert storage.recall.search_text("ana", "kite", 5, 0)[1] == 2  # exact words beat prefixes...
+    assert storage.recall.search_text("ana", "kiter", 5, 0)[1] == 1  # ...which are tried next
+    assert storage.recall.search_text("ana", "zeppelin tea", 5, 0)[1] == 12  # then any word
+    first, total = storage.recall.search_text("ana", "red", 1, 0)
+    assert total == 2 and "red barn" in (first[0].content or "")  # said three times, in fewer words
+    pages = [storage.recall.search_text("ana", "tea", 5, offset) for offset in (0, 5, 10)]
+    assert [len(p[0]) for p in pages] == [5, 5, 2] and {p[1] for p in pages} == {12}
+    assert len({m.id for p in pages for m in p[0]}) == 12
+    assert storage.recall.search_text("ana", "🦜", 5, 0)[1] == 1  # no words: a substring match
     storage.close()
 
 

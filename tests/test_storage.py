@@ -1,4 +1,5 @@
-"""Recall, archival and agent storage against real SQLite and FAISS files."""
+"""Recall, archival and agent storage against real SQLite and FAISS files, and a real PostgreSQL + pgvector
+(the `backend` fixture runs each storage test on both; tests of files stay SQLite-only)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from datetime import date, timedelta
 
 import pytest
@@ -49,8 +51,20 @@ def said(thought: str, message: str) -> Message:
     )
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request, monkeypatch):
+    """"sqlite", or "postgres" with MEMGPT_PG_URI pointing at a fresh database of the session's server,
+    so every `open_storage()` of the test (and of the processes it starts) uses it."""
+    if request.param == "sqlite":
+        yield "sqlite"
+        return
+    with request.getfixturevalue("postgres_server").database() as uri:
+        monkeypatch.setenv("MEMGPT_PG_URI", uri)
+        yield "postgres"
+
+
 @pytest.fixture
-def storage():
+def storage(backend):
     s = open_storage()
     yield s
     s.close()
@@ -93,8 +107,7 @@ def test_create_is_atomic(storage) -> None:
     assert storage.recall.count("half") == 0
 
 
-def test_archival_insert_search_and_rebuild(storage) -> None:
-    embedder = create_embedder(EmbeddingConfig())
+def _three_facts(storage, embedder) -> None:
     arch = storage.archival("a1", embedder)
     ids = arch.insert(
         ["The capital of France is Paris.", "Bananas are yellow fruit.", "Python is a programming language."]
@@ -102,7 +115,23 @@ def test_archival_insert_search_and_rebuild(storage) -> None:
     assert len(ids) == 3
     assert arch.insert(["Bananas are yellow fruit."]) == []  # same text twice is stored once
     assert arch.search("which city is France's capital", 1)[0].text.startswith("The capital")
-    storage.flush()
+    assert [p.text for p in arch.list(2, 1)] == ["Bananas are yellow fruit.", "Python is a programming language."]
+
+
+def test_archival_insert_dedupe_search_and_list(storage) -> None:
+    embedder = create_embedder(EmbeddingConfig())
+    _three_facts(storage, embedder)
+    storage.close()
+    with open_storage() as fresh:
+        assert fresh.archival("a1", embedder).search("yellow fruit", 1)[0].text.startswith("Bananas")
+        assert fresh.archival("a1", None).count() == 3
+
+
+def test_archival_index_file_is_rebuilt() -> None:
+    embedder = create_embedder(EmbeddingConfig())
+    storage = open_storage()
+    _three_facts(storage, embedder)
+    storage.close()
     assert index_path("agent:a1").exists()
     index_path("agent:a1").unlink()
     fresh = open_storage()
@@ -128,8 +157,8 @@ def test_embedding_mismatch_is_refused(storage) -> None:
         def embed(self, texts):
             raise AssertionError("must not embed")
 
-    with pytest.raises(EmbeddingMismatchError, match="other-model"):
-        open_storage().archival("a1", Other()).insert(["x"])
+    with open_storage() as other, pytest.raises(EmbeddingMismatchError, match="other-model"):
+        other.archival("a1", Other()).insert(["x"])
 
 
 def test_corrupt_database_gives_clear_error() -> None:
@@ -149,11 +178,11 @@ def test_chunking_respects_the_limit() -> None:
     assert "Sentence number 299" in chunks[-1]
 
 
-def test_second_process_cannot_take_the_agent_lock() -> None:
+def test_second_process_cannot_take_the_agent_lock(storage) -> None:
     code = textwrap.dedent("""
         import sys, time
-        from memgpt.storage.lock import agent_lock
-        with agent_lock("busy"):
+        from memgpt.storage import open_storage
+        with open_storage().lock_agent("busy"):
             print("locked", flush=True)
             time.sleep(60)
     """)
@@ -161,15 +190,22 @@ def test_second_process_cannot_take_the_agent_lock() -> None:
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
     try:
         assert child.stdout.readline().strip() == "locked"
-        from memgpt.storage.lock import agent_lock
-
-        with pytest.raises(AgentLockedError, match=f"pid {child.pid}"), agent_lock("busy"):
+        with pytest.raises(AgentLockedError, match=f"pid {child.pid}"), storage.lock_agent("busy"):
             pass
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
-    with agent_lock("busy"):  # released by the OS when the holder died
-        pass
+    # released when the holder died: by the OS (file lock) or by the server ending its session, which
+    # happens a moment after the socket closes, so wait for it (bounded) rather than race it
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with storage.lock_agent("busy"):
+                break
+        except AgentLockedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def test_reembed_moves_an_agent_to_another_model(storage) -> None:
@@ -193,7 +229,7 @@ def test_reembed_moves_an_agent_to_another_model(storage) -> None:
         fresh.close()
 
 
-def test_configured_storage_paths_are_used(tmp_path) -> None:
+def test_configured_storage_paths_are_used(tmp_path) -> None:  # SQLite only: files
     from memgpt.config import MemGPTConfig, StorageConfig
 
     config = MemGPTConfig(

@@ -44,7 +44,18 @@ def version() -> None:
 
 def _register() -> None:
     # Each module adds its commands to `app`; they import nothing heavy at module level.
-    from memgpt.cli import agents, configure, keys, load, manage, portable, reembed, run, server  # noqa: F401
+    from memgpt.cli import (  # noqa: F401
+        agents,
+        configure,
+        keys,
+        load,
+        manage,
+        migrate,
+        portable,
+        reembed,
+        run,
+        server,
+    )
 
 
 _register()

@@ -170,11 +170,28 @@ def run_wizard(flags: dict[str, Any] | None = None) -> None:
         human = flags.get("human") or _ask(
             questionary.select("Select default human:", choices=list(list_texts("humans")), default=defaults.human)
         )
-        _ask(
+        backend = flags.get("storage") or _ask(
             questionary.select(
-                "Select storage backend:", choices=["local (SQLite + FAISS files in the memgpt data folder)"]
+                "Select storage backend:",
+                choices=[
+                    questionary.Choice("local (SQLite + FAISS files in the memgpt data folder)", "sqlite"),
+                    questionary.Choice("postgres (a PostgreSQL + pgvector server several machines share)", "postgres"),
+                ],
+                default="postgres" if config.storage.recall_storage_type == "postgres" else "sqlite",
             )
         )
+        pg_uri = flags.get("postgres_uri")
+        if backend == "postgres" and not pg_uri:
+            pg_uri = _ask(
+                questionary.text(
+                    "PostgreSQL URI (postgresql://user:password@host:5432/dbname; the password is kept apart):",
+                    default=config.storage.postgres_uri or "",
+                    validate=lambda v: v.startswith(("postgresql://", "postgres://")) or "A postgresql:// URI",
+                )
+            )
+        from memgpt.cli.migrate import select_storage
+
+        select_storage(config, creds, backend, pg_uri)
     except Cancelled:
         out.print("Configuration cancelled; nothing was saved.", style="yellow")
         raise typer.Exit(1) from None
@@ -336,6 +353,12 @@ def configure(
     apply_to_agents: bool = typer.Option(
         None, "--apply-to-agents/--keep-agents", help="Move existing agents to the new LLM settings (or keep theirs)."
     ),
+    storage: str = typer.Option(
+        None, "--storage", **settings.choice(["sqlite", "postgres"]), help="Where agents live: sqlite or postgres."
+    ),
+    postgres_uri: str = typer.Option(
+        None, "--postgres-uri", help="postgresql://user:password@host/db (the password goes to the 0600 credentials)."
+    ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Accept current values/defaults for anything not given."),
 ) -> None:
     """Set up the LLM, embeddings and defaults (asks, or takes flags). Keys go to a 0600 file, per endpoint."""
@@ -367,6 +390,8 @@ def configure(
         "azure_endpoint": azure_endpoint,
         "azure_version": azure_version,
         "apply_to_agents": apply_to_agents,
+        "storage": storage,
+        "postgres_uri": postgres_uri,
     }
     if sys.stdin.isatty() and not yes:
         run_wizard(flags)
@@ -439,6 +464,9 @@ def configure(
         "human": human or defaults.human,
     }
     config.tools = tools_update(config.tools, allow_dir, allow_host)
+    from memgpt.cli.migrate import select_storage
+
+    select_storage(config, creds, storage, postgres_uri)
     _save(config, creds, llm_update, emb_type, emb_update, defaults_update, embedding_chunk_size)
     offer_to_apply(config, apply_to_agents, ask=False)
 

@@ -1,4 +1,5 @@
-"""Storage: `open_storage()` gives the embedded SQLite + FAISS implementation of storage/base.py."""
+"""Storage: `open_storage()` gives the configured implementation of storage/base.py: the embedded
+SQLite + FAISS default, or Postgres + pgvector (`storage.*_type = "postgres"`, or MEMGPT_PG_URI set)."""
 
 from __future__ import annotations
 
@@ -59,8 +60,30 @@ class SQLiteStorage:
         self.close()
 
 
-def open_storage(config: Any = None) -> SQLiteStorage:
+def open_storage(config: Any = None) -> Any:
+    """SQLiteStorage or PostgresStorage: whichever, the agent sees the same stores and contracts."""
+    from memgpt.storage.postgres.uri import configured_backend, configured_uri
+
+    if configured_backend(config) == "postgres":
+        return open_postgres(configured_uri(config))
+    return open_sqlite(config)
+
+
+def open_sqlite(config: Any = None) -> SQLiteStorage:
     return SQLiteStorage(Database(default_database_path(config), configured_index_dir(config)))
 
 
-__all__ = ["SQLiteStorage", "open_storage"]
+def open_postgres(uri: str) -> Any:
+    try:
+        from memgpt.storage.postgres.storage import PostgresStorage
+    except ImportError as exc:
+        from memgpt.errors import ConfigError
+
+        raise ConfigError(
+            f"Postgres storage is configured, but its driver is not installed ({exc}). Install it with "
+            "`pip install 'pymemgpt[postgres]'`, or switch back with `memgpt configure --storage sqlite`."
+        ) from None
+    return PostgresStorage(uri)
+
+
+__all__ = ["SQLiteStorage", "open_postgres", "open_sqlite", "open_storage"]
