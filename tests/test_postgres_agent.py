@@ -13,6 +13,7 @@ from tests.test_agent import (  # noqa: F401
     test_memory_pressure_alert_then_eviction_with_recursive_summary,
     test_resume_login_pop_rethink_rewrite_wipe,
 )
+from tests.test_blocks import test_shared_block_edited_by_one_agent_is_seen_by_another  # noqa: F401
 from tests.test_crash_safety import test_sigkill_at_random_points_loses_nothing_seen  # noqa: F401
 
 

@@ -90,6 +90,18 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (source, agent)
     );
     """,
+    # 2: core memory blocks shared between agents (SQLite's migration 3)
+    """
+    CREATE TABLE shared_blocks (
+        name text PRIMARY KEY,
+        label text NOT NULL,
+        value text NOT NULL,
+        char_limit integer NOT NULL,
+        read_only boolean NOT NULL DEFAULT false,
+        description text,
+        updated_at timestamptz NOT NULL
+    );
+    """,
 ]
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from memgpt.storage.postgres.agents import PgAgentStore
 from memgpt.storage.postgres.archival import PgPassageStore
+from memgpt.storage.postgres.blocks import PgBlockStore
 from memgpt.storage.postgres.db import PgDatabase
 from memgpt.storage.postgres.lock import advisory_agent_lock
 from memgpt.storage.postgres.recall import PgRecallStore
@@ -25,6 +26,7 @@ class PostgresStorage:
         self.recall = PgRecallStore(self.db)
         self.agents = PgAgentStore(self.db, self.recall)
         self.sources = PgSourceStore(self.db)
+        self.blocks = PgBlockStore(self.db)
         self._archival: dict[tuple[str, str], PgPassageStore] = {}
         self._closed = False
 
