@@ -94,7 +94,7 @@ def _through_the_function(storage: Any, store: Any) -> float:
     return found / len(FACTS)
 
 
-def measure_embedder(name: str, folder: Path, documents: int) -> dict[str, Any]:
+def measure_embedder(name: str, folder: Path, documents: int, chatter: int = 200) -> dict[str, Any]:
     from memgpt.config import EmbeddingConfig, MemGPTConfig
     from memgpt.embeddings import create_embedder
     from memgpt.embeddings.catalog import local_model
@@ -141,7 +141,7 @@ def measure_embedder(name: str, folder: Path, documents: int) -> dict[str, Any]:
                     "missed@5": [f.question for f, r in zip(FACTS, ranks, strict=True) if r is None or r > 5],
                 }
             row["archival_memory_search_r@5"] = round(_through_the_function(storage, store), 3)
-            row["conversation_search"] = conversation_set(storage, embedder)
+            row["conversation_search"] = conversation_set(storage, embedder, chatter)
         finally:
             storage.close()
     return row
@@ -170,7 +170,7 @@ CHATTER = [
 ]
 
 
-def conversation_set(storage: Any, embedder: Any) -> dict[str, float]:
+def conversation_set(storage: Any, embedder: Any, chatter: int = 200) -> dict[str, float]:
     """recall@5 of conversation_search for paraphrased questions about earlier user messages:
     by words only (the FTS index) and as the function searches now (words fused with meaning)."""
     from memgpt.functions.base import conversation_search
@@ -178,9 +178,10 @@ def conversation_set(storage: Any, embedder: Any) -> dict[str, float]:
     from memgpt.schemas import Message
 
     rng = random.Random(5)
-    messages = [rng.choice(CHATTER) + f" ({i})" for i in range(200)]
+    messages = [rng.choice(CHATTER) + f" ({i})" for i in range(chatter)]
+    start, step = (10, 23) if chatter >= 200 else (2, chatter // len(CONVERSATION))
     for index, (said, _) in enumerate(CONVERSATION):
-        messages[10 + index * 23] = said
+        messages[start + index * step] = said
     storage.recall.append(
         "talker", [Message(role="user", content=json.dumps({"type": "user_message", "message": m})) for m in messages]
     )
@@ -207,11 +208,11 @@ def conversation_set(storage: Any, embedder: Any) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="python -m bench.retrieval", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="150 distractors")
+    parser.add_argument("--quick", action="store_true", help="60 distractors and a short conversation")
     parser.add_argument("--distractors", type=int, default=10_000)
     parser.add_argument("--embedders", help="comma-separated local model names (default: all that run here)")
     args = parser.parse_args(argv)
-    count = 150 if args.quick else args.distractors
+    count = 60 if args.quick else args.distractors
     wanted = args.embedders.split(",") if args.embedders else None
     notes = [f.text for f in FACTS] + distractors(count)
     random.Random(7).shuffle(notes)
@@ -221,7 +222,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         folder = Path(corpus)
         _write_corpus(folder, notes)
         for name in candidates(wanted):
-            rows.append(measure_embedder(name, folder, len(notes)))
+            rows.append(measure_embedder(name, folder, len(notes), chatter=40 if args.quick else 200))
     if saved_home is not None:
         os.environ["MEMGPT_HOME"] = saved_home
     table = []

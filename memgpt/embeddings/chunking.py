@@ -7,9 +7,10 @@ table stays a table. Each piece is counted once and pieces are packed greedily, 
 linear in the text (the previous chunker re-counted the growing buffer after every word: 1.8 s for
 20k unpunctuated words).
 
-`semchunk` (MIT, on PyPI) was measured against this (see docs/retrieval.md): it also keeps
-structure, but it binary-searches with many token counts per chunk, is 3-10x slower here, and has no
-token-exact overlap; this module is about a hundred lines and needs nothing new.
+`semchunk` 4.1 (MIT, on PyPI) was measured against this: it also splits at newlines first and is as
+fast (26 ms vs 45 ms for 20k unpunctuated words, 28 ms vs 25 ms for 1,000 lines of code, this machine).
+We keep this one: overlap is counted in tokens of whole pieces (what the loader asks for), every chunk
+is checked against the limit once, and it adds no dependency (semchunk brings tqdm).
 """
 
 from __future__ import annotations
