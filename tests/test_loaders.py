@@ -166,7 +166,11 @@ def test_interrupted_load_resumes_without_duplicates(configured, tmp_path) -> No
     folder.mkdir()
     for i in range(40):
         (folder / f"doc{i:02}.txt").write_text(f"Document {i}. " + " ".join(f"word{i}x{j}" for j in range(400)))
-    config = MemGPTConfig.load()
+    from memgpt.config import EmbeddingConfig
+
+    config = MemGPTConfig.load()  # the fast embedder: this is about resuming, and 280 passages
+    config.embedding = EmbeddingConfig(embedding_model="wordllama-l2-supercat")
+    config.save()
 
     class SmallBatches:
         def __init__(self, inner) -> None:
