@@ -27,6 +27,9 @@ _SCRUBBED_ENV = (
     "AZURE_OPENAI_EMBEDDING_DEPLOYMENT",
     "MEMGPT_CONFIG_PATH",
 )
+# Removed at the start of every test (a developer's shell must not send the SQLite tests to their
+# Postgres), but passed on to subprocesses when a test sets it itself (the Postgres kill -9 test).
+_SCRUBBED_AT_START = (*_SCRUBBED_ENV, "MEMGPT_PG_URI")
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +39,7 @@ def memgpt_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     monkeypatch.setenv("MEMGPT_HOME", str(home))
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path_factory.mktemp("tiktoken_cache")))
     monkeypatch.setenv("NO_COLOR", "1")
-    for name in _SCRUBBED_ENV:
+    for name in _SCRUBBED_AT_START:
         monkeypatch.delenv(name, raising=False)
     from memgpt.llm.policy import forget_quirks
 
