@@ -109,3 +109,12 @@ def test_function_results_say_null_not_none(make_agent, fake_llm) -> None:
     agent.greet(verify=False)
     result = json.loads(agent.in_context_messages()[-1].content)
     assert result["status"] == "OK" and result["message"] is None
+
+
+def test_a_local_native_model_that_forgets_the_heartbeat_after_a_search_still_answers(make_agent, fake_llm) -> None:
+    agent = make_agent()
+    agent.llm_config = agent.llm_config.model_copy(update={"model_endpoint_type": "ollama"})
+    fake_llm.script(send_message("Hi"))
+    agent.greet(verify=False)
+    fake_llm.script(tool_call("conversation_search", {"query": "birthday"}), send_message("On March 14th."))
+    assert agent.user_message("When is my birthday?", verify=False).messages == ["On March 14th."]

@@ -38,6 +38,7 @@ from memgpt.functions.registry import LOAD_WARNINGS, load_functions
 from memgpt.interface import AgentEvent, AgentInterface
 from memgpt.llm.base import LLMClient
 from memgpt.llm.json_repair import parse_json_object
+from memgpt.llm.policy import LOCAL_ENDPOINT_TYPES
 from memgpt.memory.core import CoreMemory
 from memgpt.schemas import AgentState, ChatResult, CoreMemoryBlock, Message, ToolCall, now
 from memgpt.storage.base import Storage
@@ -502,6 +503,12 @@ class Agent(ContextMixin, CommandsMixin):
                 continue
             if self.thoughts_in_arguments or self.llm_config.model_wrapper:
                 result = result.model_copy(update={"message": lift_inner_thoughts(result.message)})
+            if self.llm_config.model_endpoint_type in LOCAL_ENDPOINT_TYPES and not self.llm_config.model_wrapper:
+                # Small local models search in answer to the user and forget request_heartbeat, then never
+                # answer (seen with a real 1.5B model); wrapped models get this in the wrapper already.
+                from memgpt.llm.wrappers import correct_heartbeat
+
+                result = result.model_copy(update={"message": correct_heartbeat(result.message, self._context)})
             return result
         raise ContextWindowExceededError("The context still does not fit after summarising; try /wipe.")
 
