@@ -261,6 +261,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if proc is not None:
             proc.terminate()
             proc.wait(timeout=30)
+    out = {"model": model_name, "modes": [r.__dict__ for r in results]}
+    if args.json:  # first: a long run's numbers must survive a printing problem
+        args.json.write_text(json.dumps(out, indent=2, default=str))
     rows = []
     for r in results:
         after_first = r.evaluated[1:] or [0]
@@ -268,7 +271,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             [
                 r.mode,
                 f"{r.valid_calls}/{r.steps} ({r.valid_calls / max(1, r.steps):.0%})",
-            r.empty,
+                r.empty,
                 f"{r.facts_stored}/{len(FACTS)}",
                 f"{r.facts_answered}/{len(FACTS)}",
                 f"{sum(r.seconds) / max(1, len(r.seconds)):.1f}",
@@ -282,6 +285,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         [
             "mode",
             "steps with a valid call",
+            "empty replies",
             "facts stored",
             "answered after resume",
             "s/turn",
@@ -291,9 +295,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ],
         rows,
     )
-    out = {"model": model_name, "modes": [r.__dict__ for r in results]}
-    if args.json:
-        args.json.write_text(json.dumps(out, indent=2, default=str))
     return out
 
 
