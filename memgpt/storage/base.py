@@ -28,6 +28,22 @@ class AgentSummary(BaseModel):
     messages: int = 0
     passages: int = 0
 
+    @classmethod
+    def of(cls, state: Any, messages: dict[str, int], passages: dict[str, int]) -> AgentSummary:
+        """A listing row from an agent's state and the per-agent counts (every backend lists alike)."""
+        return cls(
+            name=state.name,
+            preset=state.preset,
+            persona_name=state.persona_name,
+            human_name=state.human_name,
+            model=str(state.llm.get("model", "?")),
+            data_sources=state.data_sources,
+            created_at=state.created_at,
+            last_login=state.last_login,
+            messages=messages.get(state.name, 0),
+            passages=passages.get(f"agent:{state.name}", 0),
+        )
+
 
 class SourceSummary(BaseModel):
     name: str

@@ -393,20 +393,7 @@ class SQLiteAgentStore:
                 st = AgentState.model_validate_json(row["state"])
             except ValueError:
                 continue
-            out.append(
-                AgentSummary(
-                    name=st.name,
-                    preset=st.preset,
-                    persona_name=st.persona_name,
-                    human_name=st.human_name,
-                    model=str(st.llm.get("model", "?")),
-                    data_sources=st.data_sources,
-                    created_at=st.created_at,
-                    last_login=st.last_login,
-                    messages=counts.get(st.name, 0),
-                    passages=passages.get(f"agent:{st.name}", 0),
-                )
-            )
+            out.append(AgentSummary.of(st, counts, passages))
         return out
 
     def delete(self, name: str) -> None:
