@@ -9,6 +9,7 @@ nothing the user saw.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
@@ -440,7 +441,8 @@ def chat(session: Any, *, greet: bool, verify: bool) -> None:
     read = _reader(session)
     if session.interactive:
         _ask_before_writes_outside(session)
-        start_warmup(agent)
+        if not os.environ.get("MEMGPT_NO_WARMUP"):  # bench/first_turn.py measures the difference
+            start_warmup(agent)
     while True:
         try:
             line = read()
@@ -503,6 +505,9 @@ def start_warmup(agent: Any) -> threading.Thread:
             import memgpt.llm.openai_client  # noqa: F401
             from memgpt.config import Credentials
             from memgpt.embeddings import create_embedder
+
+            agent._prompt_tokens()  # loads the tokenizer (~0.25 s) and counts the prompt, as the first turn would
+            agent.client  # noqa: B018  (builds the HTTP client)
 
             embedder = create_embedder(agent.embedding_config, Credentials.load())
             if agent.embedding_config.embedding_endpoint_type == "local":
