@@ -506,14 +506,17 @@ def start_warmup(agent: Any) -> threading.Thread:
             from memgpt.config import Credentials
             from memgpt.embeddings import create_embedder
 
-            agent._prompt_tokens()  # loads the tokenizer (~0.25 s) and counts the prompt, as the first turn would
-            agent.client  # noqa: B018  (builds the HTTP client)
 
             embedder = create_embedder(agent.embedding_config, Credentials.load())
             if agent.embedding_config.embedding_endpoint_type == "local":
                 embedder.embed(["warm-up"])  # loads the model; the agent gets the same shared instance
         except Exception:  # noqa: BLE001  (best effort by design)
             log.debug("warm-up failed", exc_info=True)
+        try:
+            agent._prompt_tokens()  # loads the tokenizer (~0.25 s) and counts the prompt, as the first turn would
+            agent.client  # noqa: B018  (builds the HTTP client)
+        except Exception:  # noqa: BLE001  (best effort: a stand-in agent may not have these)
+            log.debug("warm-up of the prompt failed", exc_info=True)
 
     thread = threading.Thread(target=warm, name="memgpt-warmup", daemon=True)
     thread.start()
