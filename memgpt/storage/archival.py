@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from memgpt.embeddings.base import embed_query
 from memgpt.errors import EmbeddingMismatchError
 from memgpt.schemas import Passage, clean_text, now
+from memgpt.storage.base import require_embedder
 from memgpt.storage.fulltext import any_words_match, distinctive_words, fuse, owner_token, phrase_match
 from memgpt.storage.vector_index import VectorIndex, index_path
 
@@ -51,18 +52,7 @@ class PassageStore:
         return (rows[0][0], rows[0][1]) if rows else None
 
     def _require_embedder(self) -> Embedder:
-        if self.embedder is None:
-            raise ValueError("this passage store was opened without an embedder")
-        space = self.vector_space()
-        if space is not None and space != (self.embedder.model_id, self.embedder.dim):
-            what = self.owner.replace("agent:", "agent ").replace("source:", "data source ")
-            raise EmbeddingMismatchError(
-                f"The archival memory of {what} was embedded with {space[0]} (dim {space[1]}), but the "
-                f"embedder in use is {self.embedder.model_id} (dim {self.embedder.dim}). Vectors of two models "
-                "cannot be mixed. Switch back to that embedding model (`memgpt configure`), or re-embed with "
-                "`memgpt reembed`."
-            )
-        return self.embedder
+        return require_embedder(self.owner, self.vector_space(), self.embedder)
 
     def index(self) -> VectorIndex:
         if self._index is None:

@@ -45,6 +45,24 @@ class AgentSummary(BaseModel):
         )
 
 
+def require_embedder(owner: str, space: tuple[str, int] | None, embedder: Any) -> Any:
+    """The store's embedder, if it matches the vector space the owner's passages were stored in: vectors
+    of two models cannot be mixed (every backend refuses alike)."""
+    from memgpt.errors import EmbeddingMismatchError
+
+    if embedder is None:
+        raise ValueError("this passage store was opened without an embedder")
+    if space is not None and space != (embedder.model_id, embedder.dim):
+        what = owner.replace("agent:", "agent ").replace("source:", "data source ")
+        raise EmbeddingMismatchError(
+            f"The archival memory of {what} was embedded with {space[0]} (dim {space[1]}), but the "
+            f"embedder in use is {embedder.model_id} (dim {embedder.dim}). Vectors of two models "
+            "cannot be mixed. Switch back to that embedding model (`memgpt configure`), or re-embed with "
+            "`memgpt reembed`."
+        )
+    return embedder
+
+
 class SourceSummary(BaseModel):
     name: str
     passages: int

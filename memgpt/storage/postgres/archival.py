@@ -22,6 +22,7 @@ from psycopg import sql
 
 from memgpt.errors import EmbeddingMismatchError
 from memgpt.schemas import Passage, clean_text, now
+from memgpt.storage.base import require_embedder
 from memgpt.storage.postgres.db import EF_SEARCH, PgDatabase, Vector
 from memgpt.storage.postgres.recall import _aware, _json, no_nul, offset_of
 
@@ -80,18 +81,7 @@ class PgPassageStore:
         return (space[1], space[2]) if space else None
 
     def _require_embedder(self) -> Embedder:
-        if self.embedder is None:
-            raise ValueError("this passage store was opened without an embedder")
-        space = self.vector_space()
-        if space is not None and space != (self.embedder.model_id, self.embedder.dim):
-            what = self.owner.replace("agent:", "agent ").replace("source:", "data source ")
-            raise EmbeddingMismatchError(
-                f"The archival memory of {what} was embedded with {space[0]} (dim {space[1]}), but the "
-                f"embedder in use is {self.embedder.model_id} (dim {self.embedder.dim}). Vectors of two models "
-                "cannot be mixed. Switch back to that embedding model (`memgpt configure`), or re-embed with "
-                "`memgpt reembed`."
-            )
-        return self.embedder
+        return require_embedder(self.owner, self.vector_space(), self.embedder)
 
     def _claim_space(self, conn: psycopg.Connection, embedder: Embedder) -> None:
         conn.execute(
