@@ -1,7 +1,8 @@
 """The first turn after resuming costs what later turns cost: imports are warmed up while you type.
 
 Resumes an agent with `memgpt run` in a pseudo-terminal (as a person would) against the instant fake
-LLM, waits 2 s at the prompt (someone typing), then times each turn from Enter to the reply on screen.
+LLM, waits 2 s at the prompt (someone typing), then types each message and times the turn from Enter
+to the reply on screen.
 The baseline is the median of the later turns of the same session; the ratio for the first turn is
 what a user feels. `--no-warmup` sets MEMGPT_NO_WARMUP=1 so the difference the warm-up makes shows.
 
@@ -38,9 +39,12 @@ def _session(home: str, url: str, turns: int, warmup: bool) -> list[float]:
     time.sleep(2.0)  # the user types
     seconds = []
     for turn in range(turns):
-        started = time.perf_counter()
-        child.sendline(f"message number {turn}")
-        child.expect(f"You said: message number {turn}")
+        text = f"message number {turn}"
+        child.send(text)  # typed: the prompt echoes it as the keys arrive
+        child.expect_exact(text)
+        started = time.perf_counter()  # from Enter, as a person feels it
+        child.send("\r")
+        child.expect(f"You said: {text}")
         seconds.append(time.perf_counter() - started)
         child.expect(">")
         time.sleep(0.3)

@@ -309,3 +309,21 @@ def test_llamacpp_gets_a_call_grammar_beside_tools_until_it_refuses(fake_llm) ->
     fake_llm.script(send_message("e"))
     native(fake_llm, model="third").chat(HISTORY, [SEND])  # openai-compatible: tool_choice alone
     assert "grammar" not in fake_llm.chat_requests()[-1]
+
+
+def test_warm_up_builds_the_client_without_calling_the_server(fake_llm) -> None:
+    """The REPL warms the client while the user types: the SDK client and its lazily imported parts
+    are ready, one client is shared by both threads, and nothing is sent (a warm-up must never cost a call)."""
+    import threading
+
+    client = native(fake_llm)
+    threads = [threading.Thread(target=client.warm_up) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    built = client.client()
+    for thread in threads:
+        thread.join(10)
+    assert client.client() is built and built is not None
+    assert fake_llm.requests == []
+    fake_llm.default = send_message("hi")
+    assert client.chat(HISTORY, [SEND]).message.tool_calls

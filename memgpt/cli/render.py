@@ -60,6 +60,15 @@ class ConsoleInterface:
         self._status: Any = None
         self._streaming: str | None = None  # "thought" | "message" while partial text is on screen
 
+    def warm_up(self) -> None:
+        """Render a status line and a message on a throwaway console: rich imports its spinner and
+        emoji tables on first use, which the first turn would otherwise pay for (the REPL's warm-up)."""
+        import io
+
+        scratch = Console(file=io.StringIO(), force_terminal=True, width=80)
+        scratch.status("warm-up", spinner="dots")
+        scratch.print("💭 :thought_balloon: warm-up", style="dim italic")
+
     # -- spinner ---------------------------------------------------------------------------
     def thinking(self) -> None:
         if self._status is None and self.console.is_terminal:

@@ -514,7 +514,10 @@ def start_warmup(agent: Any) -> threading.Thread:
             log.debug("warm-up failed", exc_info=True)
         try:
             agent._prompt_tokens()  # loads the tokenizer (~0.25 s) and counts the prompt, as the first turn would
-            agent.client  # noqa: B018  (builds the HTTP client)
+            for part in (agent.client, agent.interface):  # the HTTP client and its modules; rich's spinner
+                warm_part = getattr(part, "warm_up", None)
+                if warm_part is not None:
+                    warm_part()
         except Exception:  # noqa: BLE001  (best effort: a stand-in agent may not have these)
             log.debug("warm-up of the prompt failed", exc_info=True)
 

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -108,30 +109,43 @@ class OpenAIChatClient:
         self._sleep = sleep
         self._base_delay = default_base_delay() if base_delay is None else base_delay
         self._client: Any = None
+        self._client_lock = threading.Lock()
         self.call_end = float("inf")  # when the current chat() call's time budget runs out
         # the user's sampler settings (llm/settings.py), merged over ours in every request body
         self.settings: dict[str, Any] = load_completion_settings()
 
     # -- connection -----------------------------------------------------------------------
     def client(self) -> Any:
-        if self._client is None:
-            import openai
-
-            timeout = openai.Timeout(self.policy.first_byte_timeout, connect=self.policy.connect_timeout)
-            if self._azure is not None:
-                self._client = openai.AzureOpenAI(
-                    api_key=self._api_key,
-                    azure_endpoint=self._azure["endpoint"],
-                    azure_deployment=self._azure.get("deployment"),
-                    api_version=self._azure["api_version"],
-                    max_retries=0,
-                    timeout=timeout,
-                )
-            else:
-                self._client = openai.OpenAI(
-                    base_url=self.endpoint, api_key=self._api_key or "not-needed", max_retries=0, timeout=timeout
-                )
+        with self._client_lock:  # the REPL's warm-up thread may build it while the first turn starts
+            if self._client is None:
+                self._client = self._build_client()
         return self._client
+
+    def warm_up(self) -> None:
+        """Build the SDK client and its lazily imported resources (the HTTP transport, TLS context and
+        chat/completions modules cost ~0.25 s together; the platform headers run `uname` once) so the
+        first call costs what later ones do."""
+        client = self.client()
+        client.chat.completions  # noqa: B018  (cached_property: imports the chat resources)
+        client.completions  # noqa: B018
+        client.default_headers  # noqa: B018  (includes the cached platform headers)
+        "localhost".encode("idna")  # the codec httpx uses for host names is imported on first use
+
+    def _build_client(self) -> Any:
+        import openai
+
+        timeout = openai.Timeout(self.policy.first_byte_timeout, connect=self.policy.connect_timeout)
+        if self._azure is not None:
+            return openai.AzureOpenAI(
+                api_key=self._api_key,
+                azure_endpoint=self._azure["endpoint"],
+                azure_deployment=self._azure.get("deployment"),
+                api_version=self._azure["api_version"],
+                max_retries=0,
+                timeout=timeout,
+            )
+        key = self._api_key or "not-needed"
+        return openai.OpenAI(base_url=self.endpoint, api_key=key, max_retries=0, timeout=timeout)
 
     def attempt_limits(self) -> tuple[float, Any]:
         """This attempt's deadline and SDK timeout: the policy's, cut to what the call has left."""
