@@ -5,8 +5,10 @@ varied length at an 8k window. Every call is classified by what it answers: a us
 heartbeat, the memory-pressure alert, or a summary (no functions). Each extra kind of call is seconds
 and money with a real model; the original MemGPT needed 1.15 calls per user turn on this kind of
 session. Also checked: no alert is ever sent while a heartbeat the model asked for is pending.
+The alert rides along with the next message or heartbeat; the companion saves either in the same reply
+(`parallel`) or with a call of its own (`chained`); both are measured unless --alert-reply says which.
 
-Usage: python -m bench.long_session [--quick] [--turns N] [--window N]
+Usage: python -m bench.long_session [--quick] [--turns N] [--window N] [--search-rate R] [--alert-reply S]
 """
 
 from __future__ import annotations
@@ -39,40 +41,65 @@ SENTENCES = [
 ]
 
 
-def _event_type(body: dict[str, Any]) -> str:
+def _new_events(body: dict[str, Any]) -> list[str]:
+    """The envelope types of the user-role messages since the model last spoke ([] for a summary)."""
     if not body.get("tools"):
-        return "summary"
+        return []
+    types: list[str] = []
     for message in reversed(body["messages"]):
+        if message["role"] == "assistant":
+            break
         if message["role"] == "user":
             try:
-                return json.loads(message["content"]).get("type", "user_message")
-            except (TypeError, ValueError):
-                return "user_message"
-    return "other"
+                types.insert(0, json.loads(message["content"]).get("type", "user_message"))
+            except (TypeError, ValueError, AttributeError):
+                types.insert(0, "user_message")
+    return types
 
 
-def _companion(rng: random.Random, search_rate: float):
-    """Answers like a chatty companion: replies to the user, saves a note when alerted, sometimes
-    searches archival memory first (asking for a heartbeat to report what it found)."""
-    from tests.fake_llm import send_message, text, tool_call
+def _event_type(body: dict[str, Any]) -> str:
+    """What a call answers: a summary (no functions), or the newest event the model was given."""
+    if not body.get("tools"):
+        return "summary"
+    new = _new_events(body)
+    return new[-1] if new else "other"
+
+
+def _companion(rng: random.Random, search_rate: float, alert_reply: str):
+    """Answers like a chatty companion: replies to the user, sometimes searches archival memory first
+    (asking for a heartbeat to report what it found), and saves a note when it sees the memory alert —
+    in the same reply as its answer (`parallel`, as models with parallel tool calls do) or as a call
+    of its own that asks for a heartbeat before answering (`chained`, one extra call per alert)."""
+    from tests.fake_llm import send_message, text, tool_call, tool_calls
+
+    note = {"content": "They run, cook and read; a second dog next spring."}
+
+    def answer() -> str:
+        words = " ".join(rng.choice(SENTENCES) for _ in range(rng.randint(1, 3)))
+        return f"That sounds like a full day. {words}"
 
     def reply(request: dict[str, Any]) -> Any:
-        kind = _event_type(request["body"])
+        body = request["body"]
+        kind = _event_type(body)
         if kind == "summary":
             return text("I learned about their runs, work, family, cooking, pets and books.")
-        if kind == "system_alert":
-            return tool_call(
-                "archival_memory_insert", {"content": "They run, cook and read; a second dog next spring."}
+        if "system_alert" in _new_events(body):
+            if alert_reply == "chained" or kind == "system_alert":
+                return tool_call("archival_memory_insert", {**note, "request_heartbeat": kind != "system_alert"})
+            return tool_calls(
+                [("archival_memory_insert", note), ("send_message", {"message": answer()})],
+                content="Memory is filling up: save the gist, then answer.",
             )
         if kind == "user_message" and rng.random() < search_rate:
             return tool_call("archival_memory_search", {"query": "dog", "request_heartbeat": True})
-        words = " ".join(rng.choice(SENTENCES) for _ in range(rng.randint(1, 3)))
-        return send_message(f"That sounds like a full day. {words}", thought="Keep it warm and short.")
+        return send_message(answer(), thought="Keep it warm and short.")
 
     return reply
 
 
-def run(turns: int, window: int, seed: int = 7, search_rate: float = 0.1) -> dict[str, Any]:
+def run(
+    turns: int, window: int, seed: int = 7, search_rate: float = 0.1, alert_reply: str = "parallel"
+) -> dict[str, Any]:
     from memgpt.agent import Agent
     from memgpt.config import LLMConfig, MemGPTConfig
     from memgpt.interface import RecordingInterface
@@ -82,7 +109,7 @@ def run(turns: int, window: int, seed: int = 7, search_rate: float = 0.1) -> dic
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as home, FakeLLMServer() as fake:
         os.environ["MEMGPT_HOME"] = home
-        fake.default = _companion(rng, search_rate)
+        fake.default = _companion(rng, search_rate, alert_reply)
         config = MemGPTConfig(
             llm=LLMConfig(
                 model="gpt-4",
@@ -96,11 +123,14 @@ def run(turns: int, window: int, seed: int = 7, search_rate: float = 0.1) -> dic
         storage = open_storage(config)
         agent = Agent.create(name="long", config=config, storage=storage, interface=interface)
         calls: Counter[str] = Counter()
+        alerts_delivered = 0
         started = time.perf_counter()
         for turn in range(turns):
             said = " ".join(rng.choice(SENTENCES) for _ in range(rng.randint(1, 4)))
             agent.user_message(f"(turn {turn}) {said}", verify=False)
-            calls.update(_event_type(body) for body in fake.chat_requests())
+            bodies = fake.chat_requests()
+            calls.update(_event_type(body) for body in bodies)
+            alerts_delivered += sum("system_alert" in _new_events(body) for body in bodies)
             fake.requests.clear()  # memory stays flat over thousands of turns
         elapsed = time.perf_counter() - started
         agent.close()
@@ -123,6 +153,8 @@ def run(turns: int, window: int, seed: int = 7, search_rate: float = 0.1) -> dic
         "user_message_calls": calls["user_message"],
         "heartbeat_calls": calls["heartbeat"],
         "alert_rounds": calls["system_alert"],
+        "alerts_delivered": alerts_delivered,
+        "alert_reply": alert_reply,
         "summaries": calls["summary"],
         "alerts_replacing_a_heartbeat": replaced,
         "seconds": elapsed,
@@ -135,24 +167,37 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--turns", type=int)
     parser.add_argument("--window", type=int, default=8192)
     parser.add_argument("--search-rate", type=float, default=0.1, help="share of turns that search first")
+    parser.add_argument(
+        "--alert-reply", choices=["parallel", "chained", "both"], default="both", help="how the model saves on an alert"
+    )
     args = parser.parse_args(argv)
     turns = args.turns or (150 if args.quick else 1200)
-    result = run(turns, args.window, search_rate=args.search_rate)
+    styles = ["parallel", "chained"] if args.alert_reply == "both" else [args.alert_reply]
+    results = {style: run(turns, args.window, search_rate=args.search_rate, alert_reply=style) for style in styles}
+    rows = [
+        ("LLM calls per user turn", "calls_per_turn", f"{ORIGINAL_CALLS_PER_TURN:.2f}"),
+        ("calls answering a user message", "user_message_calls", "-"),
+        ("calls after a heartbeat (searches, chained saves)", "heartbeat_calls", "-"),
+        ("calls answering only the alert", "alert_rounds", "one per alert"),
+        ("alerts delivered (with a message or heartbeat)", "alerts_delivered", "-"),
+        ("summariser calls", "summaries", "-"),
+        ("alerts sent instead of a requested heartbeat", "alerts_replacing_a_heartbeat", "(bug 13)"),
+        ("wall time", "seconds", "-"),
+    ]
+
+    def shown(key: str, value: Any) -> str:
+        if key == "calls_per_turn":
+            return f"{value:.3f}"
+        return f"{value:.1f} s" if key == "seconds" else str(value)
+
+    first = next(iter(results.values()))
     print_table(
-        f"Long session: {result['turns']} user turns at a {result['window']}-token window, "
+        f"Long session: {first['turns']} user turns at a {first['window']}-token window, "
         f"{args.search_rate:.0%} of turns searching first (instant fake LLM)",
-        ["measure", "memgpt", "original"],
-        [
-            ["LLM calls per user turn", f"{result['calls_per_turn']:.3f}", f"{ORIGINAL_CALLS_PER_TURN:.2f}"],
-            ["calls answering a user message", result["user_message_calls"], "-"],
-            ["calls after a heartbeat", result["heartbeat_calls"], "-"],
-            ["memory-alert rounds", result["alert_rounds"], "-"],
-            ["summariser calls", result["summaries"], "-"],
-            ["alerts sent instead of a requested heartbeat", result["alerts_replacing_a_heartbeat"], "(bug 13)"],
-            ["wall time", f"{result['seconds']:.1f} s", "-"],
-        ],
+        ["measure", *(f"memgpt, saves {style}" for style in styles), "original"],
+        [[label, *(shown(key, r[key]) for r in results.values()), original] for label, key, original in rows],
     )
-    return result
+    return results if len(results) > 1 else first
 
 
 if __name__ == "__main__":

@@ -142,7 +142,8 @@ class AgentState(BaseModel):
     llm: dict[str, Any] = Field(default_factory=dict)  # LLMConfig as dict
     embedding: dict[str, Any] = Field(default_factory=dict)  # EmbeddingConfig as dict
     data_sources: list[str] = Field(default_factory=list)
-    memory_pressure_alerted: bool = False
+    memory_pressure_alerted: bool = False  # the alert was raised for this approach to the limit
+    memory_pressure_owed: bool = False  # raised but not yet delivered: it goes in with the next event
     memory_edited_at: datetime = Field(default_factory=now)
     created_at: datetime = Field(default_factory=now)
     last_login: datetime | None = None

@@ -178,14 +178,17 @@ def test_oversized_function_results_never_overflow_a_small_window(make_agent, fa
     fake_llm.default = reply
     result = agent.user_message("make three reports", verify=False)
     assert set(result.messages) == {"Done."}
-    assert agent.interface.of_kind("summary")  # the big results forced an eviction, which made room
     reports = [r for r in tool_results(fake_llm) if r["name"] == "big_report"]
     assert len(reports) == 3 and all("cut to" in r["message"] for r in reports)
     for body in fake_llm.chat_requests():
         assert request_tokens(body) <= window
-    fake_llm.default = None
-    fake_llm.script(send_message("still fine"))
+    fake_llm.default = lambda request: (
+        send_message("still fine") if request["body"].get("tools") else text("I produced big reports.")
+    )
     assert agent.user_message("ok?", verify=False).messages == ["still fine"]
+    assert agent.interface.of_kind("summary")  # the big results forced an eviction, which made room
+    for body in fake_llm.chat_requests():
+        assert request_tokens(body) <= window
 
 
 # -- search ------------------------------------------------------------------------------------
@@ -253,24 +256,30 @@ def test_arguments_with_raw_newlines_are_repaired(make_agent, fake_llm) -> None:
 
 
 def test_memory_pressure_alert_fires_when_the_context_crosses_75_percent(make_agent, fake_llm) -> None:
+    """Crossing the line makes the alert owed; it goes in just before the next user message (no call of
+    its own), and only once until the next eviction."""
     window = 8192
     agent = make_agent(window=window)
     fake_llm.default = send_message("ok " + "fine " * 40)
     line = 0.75 * window
     for i in range(60):
-        before = len(agent.interface.of_kind("memory_warning"))
         agent.user_message(f"Message {i}: " + "chatter " * 60, verify=False)
-        if len(agent.interface.of_kind("memory_warning")) > before:
+        if agent.state.memory_pressure_owed:
             break
-        assert agent._prompt_tokens() <= line  # no alert while under the line
+        assert agent._prompt_tokens() <= line  # not owed while under the line
     else:
         pytest.fail("no memory-pressure alert")
+    assert agent._prompt_tokens() > line
+    assert agent.interface.of_kind("memory_warning") == []  # owed, not yet sent
+    calls = len(fake_llm.chat_requests())
+    agent.user_message("one more", verify=False)
+    assert len(fake_llm.chat_requests()) == calls + 1  # the alert rode along with the message
+    assert len(agent.interface.of_kind("memory_warning")) == 1
     context = agent._context
     alert_at = max(i for i, m in enumerate(context) if m.role == "user" and "soon" in (m.content or ""))
-    fixed = agent._fixed_tokens()
-    assert fixed + sum(agent._tokens(m) for m in context[:alert_at]) > line  # over the line when sent
+    assert "one more" in (context[alert_at + 1].content or "")  # just before the user's message
     assert agent.interface.of_kind("summary") == []  # a warning, not yet an eviction
-    agent.user_message("one more", verify=False)
+    agent.user_message("and one more", verify=False)
     assert len(agent.interface.of_kind("memory_warning")) == 1  # once until the next eviction
 
 

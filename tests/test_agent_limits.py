@@ -167,21 +167,65 @@ def test_huge_arguments_are_refused_and_long_queries_cut(make_agent, fake_llm) -
     assert all(len(c.arguments) < 5_000 for m in agent.in_context_messages() for c in m.tool_calls or [])
 
 
-def test_a_requested_heartbeat_is_never_replaced_by_the_memory_alert(make_agent, fake_llm) -> None:
-    """The original sent the alert instead of the heartbeat, and the search result never reached the user."""
-    agent = make_agent(window=8192)
+def _fill_to_the_warning_line(agent, fake_llm) -> None:
     fake_llm.script(send_message("Hi"))
     agent.greet(verify=False)
     fake_llm.default = send_message("ok " + "fine " * 40)
     while agent._prompt_tokens() < 0.72 * agent.window:
         agent.user_message("chatter " * 60, verify=False)
+
+
+def _last_user_types(body: dict) -> list[str]:
+    """The envelope types of the user-role messages after the last assistant message."""
+    tail = []
+    for message in reversed(body["messages"]):
+        if message["role"] == "assistant":
+            break
+        if message["role"] == "user":
+            tail.insert(0, json.loads(message["content"]).get("type"))
+    return tail
+
+
+def test_a_requested_heartbeat_is_never_replaced_by_the_memory_alert(make_agent, fake_llm) -> None:
+    """The original sent the alert instead of the heartbeat, and the search result never reached the
+    user. Here the alert goes in just before the heartbeat, in the same call: no round of its own."""
+    agent = make_agent(window=8192)
+    _fill_to_the_warning_line(agent, fake_llm)
     _script_chat(
         fake_llm,
         tool_call("archival_memory_search", {"query": "chatter " * 100, "request_heartbeat": True}),
         send_message("Here is what I found."),
-        send_message("(saved what matters)"),
     )
+    fake_llm.requests.clear()
     result = agent.user_message("chatter " * 150 + " what did you find?", verify=False)
-    assert result.messages[0] == "Here is what I found."  # the heartbeat came first
+    assert result.messages == ["Here is what I found."]
+    calls = [b for b in fake_llm.chat_requests() if b.get("tools")]
+    assert len(calls) == 2  # the search, then its heartbeat carrying the alert
+    assert _last_user_types(calls[1]) == ["system_alert", "heartbeat"]
     kinds = [e.kind for e in agent.interface.events if e.kind in ("heartbeat", "memory_warning", "assistant_message")]
-    assert kinds[-4:] == ["heartbeat", "assistant_message", "memory_warning", "assistant_message"]
+    assert kinds[-3:] == ["memory_warning", "heartbeat", "assistant_message"]
+    assert not agent.state.memory_pressure_owed
+
+
+def test_the_memory_alert_goes_in_with_the_next_user_message_once(make_agent, fake_llm) -> None:
+    """Crossing the warning line without a pending heartbeat costs no call: the alert is owed (and kept
+    across a restart) and goes in just before the user's next message; once per approach to the limit."""
+    agent = make_agent(window=8192)
+    _fill_to_the_warning_line(agent, fake_llm)
+    fake_llm.requests.clear()
+    agent.user_message("chatter " * 150, verify=False)
+    assert len([b for b in fake_llm.chat_requests() if b.get("tools")]) == 1  # no alert round
+    assert agent.state.memory_pressure_owed
+    agent.close()
+    resumed = Agent.load(agent.name, config=agent.config, storage=agent.storage, interface=RecordingInterface())
+    try:
+        fake_llm.requests.clear()
+        resumed.user_message("and another thing", verify=False)
+        calls = [b for b in fake_llm.chat_requests() if b.get("tools")]
+        assert _last_user_types(calls[0])[-2:] == ["system_alert", "user_message"]
+        assert resumed.interface.of_kind("memory_warning")
+        fake_llm.requests.clear()
+        resumed.user_message("one more", verify=False)
+        assert all("system_alert" not in _last_user_types(b) for b in fake_llm.chat_requests() if b.get("tools"))
+    finally:
+        resumed.close()

@@ -246,6 +246,7 @@ class Agent(ContextMixin, CommandsMixin):
     def memory_warning(self) -> TurnResult:
         self.interface.emit(AgentEvent(kind="memory_warning", text=events.MEMORY_PRESSURE_ALERT))
         self.state.memory_pressure_alerted = True
+        self.state.memory_pressure_owed = False
         return self._run(events.system_alert(events.MEMORY_PRESSURE_ALERT), False)
 
     def retry(self) -> TurnResult:
@@ -258,7 +259,7 @@ class Agent(ContextMixin, CommandsMixin):
 
     def _run(self, event: Message | None, verify: bool) -> TurnResult:
         if event is not None:
-            self._commit([event])
+            self._commit([*self._owed_alert(), event])
         result = TurnResult()
         nudged = False
         cap = max(1, self.config.limits.max_chained_steps)
@@ -354,22 +355,19 @@ class Agent(ContextMixin, CommandsMixin):
                     self._archival_count += ctx.archival_changed
                 if ctx.memory_edited or ctx.archival_changed:
                     self.refresh_status()  # the top of the prompt changes with the memory itself
-                alerted = self.state.memory_pressure_alerted
                 next_event = self._next_event(to_store, failed, wants_heartbeat, parse_error, allow_nudge and not calls)
                 stopped = next_event is not None and not may_continue
                 if stopped:
                     next_event = None
-                    self.state.memory_pressure_alerted = alerted  # an alert not sent is still owed
                 if next_event is not None:
-                    to_store.append(next_event)
+                    to_store.extend([*self._owed_alert(shown), next_event])
                 self._commit(to_store)
         except BaseException:
             self._reload()  # an interrupted step leaves no half-applied edits behind
             raise
         if next_event is not None:
-            kind = "memory_warning" if events.envelope_type(next_event) == "system_alert" else "heartbeat"
             reason = json.loads(next_event.content or "{}")
-            shown.append(AgentEvent(kind=kind, text=str(reason.get("reason") or reason.get("message") or "")))
+            shown.append(AgentEvent(kind="heartbeat", text=str(reason.get("reason") or "")))
         for event in shown:
             self.interface.emit(event)
         if result is not None:
@@ -384,10 +382,18 @@ class Agent(ContextMixin, CommandsMixin):
         parse_error: LLMOutputParseError | None,
         nudge: bool,
     ) -> Message | None:
-        """What runs the model next. A heartbeat the model asked for (or a failure it must hear about)
-        comes first; the memory-pressure alert waits behind it — the original sent the alert *instead*,
-        and the result the model wanted to report never reached the user. The alert is sent once per
-        approach to the limit (the flag resets when a summary makes room)."""
+        """What runs the model next: a heartbeat it asked for, or a failure it must hear about.
+
+        Crossing the warning line only marks the memory-pressure alert as owed (once per approach to
+        the limit; the flag resets when a summary makes room). The alert then goes in just before the
+        next event, a requested heartbeat or the user's next message, instead of costing a round of
+        its own: the original sent it as an extra call, and sent it *instead of* a pending heartbeat,
+        so the result the model wanted to report never reached the user (its bug 13). Room is not at
+        risk: the summary runs only at the window's limit, well above the warning line."""
+        projected = self._prompt_tokens() + sum(self._tokens(m) for m in new)
+        if not self.state.memory_pressure_alerted and projected > constants.MESSAGE_SUMMARY_WARNING_FRAC * self.window:
+            self.state.memory_pressure_alerted = True
+            self.state.memory_pressure_owed = True
         if parse_error is not None:
             return events.heartbeat(
                 f"{constants.NON_USER_MSG_PREFIX}Your last reply could not be read as a function call ({parse_error}). "
@@ -397,13 +403,21 @@ class Agent(ContextMixin, CommandsMixin):
             return events.heartbeat(events.HEARTBEAT_FAILED)
         if wants_heartbeat:
             return events.heartbeat(events.HEARTBEAT_REQUESTED)
-        projected = self._prompt_tokens() + sum(self._tokens(m) for m in new)
-        if not self.state.memory_pressure_alerted and projected > constants.MESSAGE_SUMMARY_WARNING_FRAC * self.window:
-            self.state.memory_pressure_alerted = True
-            return events.system_alert(events.MEMORY_PRESSURE_ALERT)
         if nudge:
             return events.heartbeat(events.HEARTBEAT_NO_FUNCTION)
         return None
+
+    def _owed_alert(self, shown: list[AgentEvent] | None = None) -> list[Message]:
+        """The memory-pressure alert if one is owed (it is then delivered), else nothing."""
+        if not self.state.memory_pressure_owed:
+            return []
+        self.state.memory_pressure_owed = False
+        event = AgentEvent(kind="memory_warning", text=events.MEMORY_PRESSURE_ALERT)
+        if shown is None:
+            self.interface.emit(event)
+        else:
+            shown.append(event)
+        return [events.system_alert(events.MEMORY_PRESSURE_ALERT)]
 
     def _dispatch(self, call: ToolCall, ctx: FunctionContext) -> tuple[bool, str | None, bool]:
         """Run one function call: (ok, result text, heartbeat requested). Never raises for bad input."""

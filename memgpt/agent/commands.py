@@ -92,6 +92,7 @@ class CommandsMixin:
             self.state.in_context_ids = []
             self.state.summary_id = None
             self.state.memory_pressure_alerted = False
+            self.state.memory_pressure_owed = False
             self._commit([events.login(self.state.last_login)])  # type: ignore[attr-defined]
         return removed
 

@@ -204,6 +204,7 @@ class ContextMixin:
             self._context = kept
             self.state.in_context_ids = [m.id for m in kept if m.id is not None]
             self.state.memory_pressure_alerted = False
+            self.state.memory_pressure_owed = False
             stored = self._store([alert])  # type: ignore[attr-defined]
             self._context = stored + kept
             self.state.in_context_ids = [m.id for m in self._context if m.id is not None]
