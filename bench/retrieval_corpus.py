@@ -21,6 +21,7 @@ class Fact:
     question: str
     kind: str  # "paraphrase" or "exact"
     topic: str
+    held_out: bool = False  # written after the search method was chosen, to check it was not tuned to FACTS
 
 
 _P, _E = "paraphrase", "exact"
@@ -74,6 +75,27 @@ FACTS: list[Fact] = [
     Fact("Invoice 2026-0387 from Müller Elektro is still unpaid.", "has invoice 2026-0387 been paid?", _E, "dates"),
     Fact("The dishwasher's serial number is SMV46KX01E/12; we bought it in 2024.", "which appliance is SMV46KX01E?", _E, "codes"),
 ]  # fmt: skip
+
+# Written after MMR (storage/diversify.py) was chosen on FACTS; reported on their own.
+HELD_OUT: list[Fact] = [
+    Fact("Our plumber is Kaspar Lindqvist; he fixed the boiler last winter and charges 60 an hour.", "who repairs our pipes and heating?", _P, "people", True),
+    Fact("My daughter Lotte is in year three at the Montessori school on Elbchaussee.", "where does my kid go to class?", _P, "people", True),
+    Fact("I need reading glasses for anything closer than an arm's length; the prescription is +1.5.", "how strong are my spectacles?", _P, "health", True),
+    Fact("My father-in-law Rolf is diabetic, so bring sugar-free biscuits when we visit.", "what snacks suit my wife's dad?", _P, "people", True),
+    Fact("The fuse box is in the cellar behind the bicycle rack.", "where do I go when the power trips?", _P, "places", True),
+    Fact("I gave up smoking on 2 March 2023 and haven't had a cigarette since.", "since when have I been off tobacco?", _P, "health", True),
+    Fact("My tax adviser Helga Brun files our returns every May.", "who does our annual paperwork for the revenue office?", _P, "people", True),
+    Fact("We are saving for a trip to Japan in autumn 2027; so far 3,200 euros.", "how much have we put aside for the Asia holiday?", _P, "dates", True),
+    Fact("The kids' swimming lessons are on Wednesdays at 5 pm at the Holthusenbad.", "when do the children practise in the pool?", _P, "dates", True),
+    Fact("I keep my passport in the fireproof box on the top shelf of the wardrobe.", "where are my travel documents stored?", _P, "places", True),
+    Fact("My colleague Dmitri covers for me whenever I am on leave.", "who takes over my work during my holidays?", _P, "work", True),
+    Fact("I have a mild lactose intolerance, so I drink oat milk in my coffee.", "why do I avoid dairy?", _P, "health", True),
+    Fact("Locker 77 at the Altona swimming pool holds my spare goggles.", "what is in locker 77?", _E, "places", True),
+    Fact("Order WX-88310 from Bergfreunde is the new tent, arriving Friday.", "what is order WX-88310?", _E, "codes", True),
+    Fact("Gerlinde Stolzenberg is the piano tuner who comes every January.", "who is Gerlinde Stolzenberg?", _E, "people", True),
+    Fact("The building's door intercom code is 5812#.", "what is the code 5812# for?", _E, "passwords", True),
+]  # fmt: skip
+ALL_FACTS = FACTS + HELD_OUT
 
 FIRST = ["Anna", "Ben", "Clara", "David", "Elif", "Felix", "Greta", "Hugo", "Ines", "Jan", "Kira", "Lars", "Mia"]
 FIRST += ["Noah", "Olga", "Paul", "Rosa", "Sven", "Tara", "Umut", "Vera", "Wim", "Yara", "Zoe", "Aaron", "Bea"]
@@ -218,7 +240,7 @@ def distractors(n: int, seed: int = 20) -> list[str]:
     """n distinct notes; none contains a planted fact's code, ID or rare name."""
     rng = random.Random(seed)
     planted = {"KX7Q2P", "AZ-5538", "Zq!m8vR2", "Halvorsen", "1Z999AA", "HH-KR 4521", "INC-40417", "2026-0387"}
-    planted |= {"SMV46KX01E", "Wojciechowski", "DE89 3704"}
+    planted |= {"SMV46KX01E", "Wojciechowski", "DE89 3704", "WX-88310", "Stolzenberg", "5812"}
     out: list[str] = []
     seen: set[str] = set()
     while len(out) < n:

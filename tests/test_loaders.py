@@ -81,7 +81,7 @@ def test_readers() -> None:
 def test_load_directory_attach_and_find_a_fact(configured, fake_llm, documents) -> None:
     result = run_memgpt("load", "directory", "--name", "heron", "--input-dir", str(documents))
     assert result.returncode == 0, result.stderr
-    assert "Loaded 4 documents into 'heron'" in result.stdout
+    assert "Loaded 4 documents into 'heron'" in result.stdout and "passages/s)" in result.stdout
     assert "skipped" in result.stderr and "blob.txt" in result.stderr and "binary" in result.stderr
     assert "heron" in run_memgpt("list", "sources").stdout
     docs, passages, distinct = source_counts("heron")
@@ -193,3 +193,13 @@ def test_interrupted_load_resumes_without_duplicates(configured, tmp_path) -> No
     assert f"{loaded_before} already loaded" in result.stdout
     docs, passages, distinct = source_counts("many")
     assert docs == 40 and passages == distinct
+
+
+def test_load_in_a_terminal_shows_passages_per_second(configured, documents, spawn_memgpt) -> None:
+    """The progress bar says how fast passages go in (a 10k-file load takes minutes: people want to know)."""
+    import pexpect
+
+    child = spawn_memgpt("load", "directory", "--name", "rate", "--input-dir", str(documents), timeout=120)
+    child.expect(r"passages, [\d,]+/s")
+    child.expect(r"Loaded 4 documents into 'rate'.*passages/s\)")
+    child.expect(pexpect.EOF)

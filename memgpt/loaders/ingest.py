@@ -43,11 +43,14 @@ def load_documents(
     documents: Iterable[Document],
     chunk_size: int = 300,
     progress: Progress | None = None,
+    stats: LoadStats | None = None,
 ) -> LoadStats:
+    """Returns the load's stats; pass your own `stats` to watch them fill as documents are stored (the
+    CLI's progress bar shows passages per second from it)."""
     from memgpt.embeddings import chunk_text
 
     started = time.perf_counter()
-    stats = LoadStats()
+    stats = stats if stats is not None else LoadStats()
     storage.sources.create(source, embedder)
     notify = progress or (lambda event, name: None)
     batch = _Batch(limit=int(getattr(embedder, "batch_size", EMBED_BATCH)))

@@ -18,6 +18,7 @@ from memgpt.embeddings.base import embed_query
 from memgpt.errors import EmbeddingMismatchError
 from memgpt.schemas import Passage, clean_text, now
 from memgpt.storage.base import require_embedder
+from memgpt.storage.diversify import MMR_POOL, diversify
 from memgpt.storage.fulltext import any_words_match, distinctive_words, fuse, owner_token, phrase_match
 from memgpt.storage.vector_index import VectorIndex, index_path
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from memgpt.embeddings.base import Embedder
     from memgpt.storage.sqlite import Database
 
-SearchMode = Literal["dense", "bm25", "hybrid", "rrf"]
+SearchMode = Literal["dense", "diverse", "bm25", "hybrid", "rrf"]
 DEFAULT_SEARCH_MODE: SearchMode = "hybrid"
 FUSION_DEPTH = 50  # candidates taken from each side before fusing
 KEYWORD_WEIGHT = 1.0  # BM25's share in the fusion (dense counts 1.0)
@@ -159,22 +160,36 @@ class PassageStore:
 
     # -- reads ----------------------------------------------------------------------------
     def search(self, query: str, top_k: int, mode: SearchMode = DEFAULT_SEARCH_MODE) -> list[Passage]:
-        """Most relevant first. `dense`: vectors only; `bm25`: any informative word, by BM25; `hybrid`:
-        vectors fused (reciprocal rank) with BM25 over the query's exact-looking words (codes, numbers,
-        names), or vectors alone when it has none; `rrf`: vectors fused with `bm25` as it is (kept for
-        the benchmark, which shows why hybrid is gated: docs/retrieval.md)."""
+        """Most relevant first. `dense`: vectors only; `diverse`: vectors reordered by maximal marginal
+        relevance (storage/diversify.py); `bm25`: any informative word, by BM25; `hybrid` (default):
+        `diverse` fused (reciprocal rank) with BM25 over the query's exact-looking words (codes,
+        numbers, names), or `diverse` alone when it has none; `rrf`: `diverse` fused with `bm25` as it
+        is (kept for the benchmark, which shows why hybrid is gated: docs/retrieval.md)."""
         if self.count() == 0:
             return []
         if mode == "bm25":
             return self._by_ids(self.keyword_ids(any_words_match(query), top_k))
         embedder = self._require_embedder()
-        depth = top_k if mode == "dense" else max(top_k, FUSION_DEPTH)
-        dense = self.index().search(embed_query(embedder, query), depth)
+        vector = embed_query(embedder, query)
+        depth = top_k if mode == "dense" else max(top_k, FUSION_DEPTH, MMR_POOL)
+        dense = self.index().search(vector, depth)
+        if mode != "dense":
+            dense = diversify(dense[:MMR_POOL], self._vectors(dense[:MMR_POOL]), vector) + dense[MMR_POOL:]
         keywords = any_words_match(query) if mode == "rrf" else phrase_match(distinctive_words(query))
-        if mode == "dense" or keywords is None:
+        if mode in ("dense", "diverse") or keywords is None:
             return self._by_ids(dense[:top_k])
         fused = fuse([dense, self.keyword_ids(keywords, depth)], weights=[1.0, KEYWORD_WEIGHT])
         return self._by_ids(fused[:top_k])
+
+    def _vectors(self, ids: Sequence[int]) -> Any:
+        """The stored unit rows of these passages, in the order of `ids`."""
+        import numpy as np
+
+        if not ids:
+            return np.zeros((0, self.index().dim), dtype="float32")
+        marks = ",".join("?" * len(ids))
+        rows = dict(self.db.query(f"SELECT id, embedding FROM passages WHERE id IN ({marks})", list(ids)))
+        return np.vstack([np.frombuffer(rows[i], dtype="float32") for i in ids])
 
     def keyword_ids(self, match_words: str | None, limit: int) -> list[int]:
         """Passage ids ranked by BM25 for an FTS5 expression over words (see storage/fulltext.py)."""

@@ -17,18 +17,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import psycopg
 from psycopg import sql
 
+from memgpt.embeddings.base import embed_query
 from memgpt.errors import EmbeddingMismatchError
 from memgpt.schemas import Passage, clean_text, now
 from memgpt.storage.base import require_embedder
+from memgpt.storage.diversify import MMR_POOL, diversify
 from memgpt.storage.postgres.db import EF_SEARCH, PgDatabase, Vector
 from memgpt.storage.postgres.recall import _aware, _json, no_nul, offset_of
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from memgpt.embeddings.base import Embedder
 
 # Below this many passages an exact scan (~1.5-3 µs a 256-d passage, bench/postgres.py) costs tens of
@@ -168,30 +169,37 @@ class PgPassageStore:
 
     # -- reads ----------------------------------------------------------------------------
     def search(self, query: str, top_k: int) -> list[Passage]:
+        """Nearest first, the first MMR_POOL reordered by maximal marginal relevance (as on SQLite)."""
         space = self._space()
         if space is None:
             return []
         embedder = self._require_embedder()
-        vector = Vector(embedder.embed([query])[0])
+        query_vector = embed_query(embedder, query)
+        vector = Vector(query_vector)
+        depth = max(top_k, MMR_POOL)
         space_id, _, dim, hnsw = space
         if not hnsw:
             rows = self.db.query(
-                f"SELECT {_COLUMNS} FROM passages WHERE owner=%s ORDER BY embedding <=> %b LIMIT %s",
-                (self.owner, vector, top_k),
+                f"SELECT {_COLUMNS}, embedding FROM passages WHERE owner=%s ORDER BY embedding <=> %b LIMIT %s",
+                (self.owner, vector, depth),
             )
-            return [_row_to_passage(r) for r in rows]
-        # The partial index is used only when the planner sees the owner itself, so it is a literal here.
-        search = sql.SQL(
-            "SELECT {cols} FROM passages WHERE owner = {owner} "
-            "ORDER BY embedding::vector({dim}) <=> %b::vector({dim}) LIMIT %s"
-        ).format(cols=sql.SQL(_COLUMNS), owner=sql.Literal(self.owner), dim=sql.Literal(dim))
-        if top_k <= EF_SEARCH:
-            rows = self.db.query(search, (vector, top_k))
         else:
-            with self.db.transaction() as conn:  # HNSW returns at most ef_search rows
-                conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(top_k),))
-                rows = conn.execute(search, (vector, top_k)).fetchall()
-        return [_row_to_passage(r) for r in rows]
+            # The partial index is used only when the planner sees the owner itself, so it is a literal here.
+            search = sql.SQL(
+                "SELECT {cols}, embedding FROM passages WHERE owner = {owner} "
+                "ORDER BY embedding::vector({dim}) <=> %b::vector({dim}) LIMIT %s"
+            ).format(cols=sql.SQL(_COLUMNS), owner=sql.Literal(self.owner), dim=sql.Literal(dim))
+            if depth <= EF_SEARCH:
+                rows = self.db.query(search, (vector, depth))
+            else:
+                with self.db.transaction() as conn:  # HNSW returns at most ef_search rows
+                    conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(depth),))
+                    rows = conn.execute(search, (vector, depth)).fetchall()
+        by_id = {r[0]: _row_to_passage(r[:-1]) for r in rows}
+        pool = rows[:MMR_POOL]
+        order = diversify([r[0] for r in pool], np.vstack([r[-1] for r in pool]), query_vector) if pool else []
+        order += [r[0] for r in rows[MMR_POOL:]]
+        return [by_id[i] for i in order[:top_k]]
 
     def _by_ids(self, ids: Sequence[int]) -> list[Passage]:
         rows = self.db.query(f"SELECT {_COLUMNS} FROM passages WHERE id = ANY(%s)", (list(ids),))
