@@ -168,11 +168,14 @@ def test_huge_arguments_are_refused_and_long_queries_cut(make_agent, fake_llm) -
 
 
 def _fill_to_the_warning_line(agent, fake_llm) -> None:
+    """Up to 70% of the window (a turn adds ~300 tokens, so it stops short of the 75% line); the
+    test's next message (450 words) then crosses the line but not the window's limit."""
     fake_llm.script(send_message("Hi"))
     agent.greet(verify=False)
     fake_llm.default = send_message("ok " + "fine " * 40)
-    while agent._prompt_tokens() < 0.72 * agent.window:
+    while agent._prompt_tokens() < 0.70 * agent.window:
         agent.user_message("chatter " * 60, verify=False)
+    assert not agent.state.memory_pressure_alerted
 
 
 def _last_user_types(body: dict) -> list[str]:
@@ -197,7 +200,7 @@ def test_a_requested_heartbeat_is_never_replaced_by_the_memory_alert(make_agent,
         send_message("Here is what I found."),
     )
     fake_llm.requests.clear()
-    result = agent.user_message("chatter " * 150 + " what did you find?", verify=False)
+    result = agent.user_message("chatter " * 450 + " what did you find?", verify=False)
     assert result.messages == ["Here is what I found."]
     calls = [b for b in fake_llm.chat_requests() if b.get("tools")]
     assert len(calls) == 2  # the search, then its heartbeat carrying the alert
@@ -213,7 +216,7 @@ def test_the_memory_alert_goes_in_with_the_next_user_message_once(make_agent, fa
     agent = make_agent(window=8192)
     _fill_to_the_warning_line(agent, fake_llm)
     fake_llm.requests.clear()
-    agent.user_message("chatter " * 150, verify=False)
+    agent.user_message("chatter " * 450, verify=False)
     assert len([b for b in fake_llm.chat_requests() if b.get("tools")]) == 1  # no alert round
     assert agent.state.memory_pressure_owed
     agent.close()

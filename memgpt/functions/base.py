@@ -40,7 +40,8 @@ def pause_heartbeats(self: FunctionContext, minutes: int) -> str:
 
 
 def core_memory_append(self: FunctionContext, name: str, content: str) -> None:
-    """Append a line to a block of your core memory (always visible to you).
+    """Append a line to a block of your core memory (always visible to you). Use it as soon as you learn
+    something worth keeping about the user (name, work, family, pets, dates, likes) or about yourself.
 
     Args:
         name: The block to edit: "persona" (about you) or "human" (about the user).
