@@ -68,7 +68,7 @@ def test_warmup_loads_the_embedder_in_the_background(configured, fake_llm) -> No
     code = textwrap.dedent("""
         import sys
         from types import SimpleNamespace
-        from memgpt.cli.run import start_warmup
+        from memgpt.cli.background import start_warmup
         from memgpt.config import EmbeddingConfig
         from memgpt.embeddings.local import LocalEmbedder
 

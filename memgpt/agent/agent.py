@@ -582,6 +582,13 @@ class Agent(ContextMixin, CommandsMixin):
         self._search_cache.clear()
         self._status = None  # a snapshot taken inside the failed step may describe what was rolled back
 
+    def recall_vectors(self) -> Any:
+        """This agent's message vectors (conversation_search by meaning), or None where that search
+        does not run (no embedder, a recall store outside SQLite)."""
+        from memgpt.storage.message_vectors import message_vectors_for
+
+        return message_vectors_for(self.storage.recall, self.name, getattr(self._archival(), "embedder", None))
+
     def _archival(self) -> Any:
         if self._embedder is None:
             from memgpt.embeddings import create_embedder

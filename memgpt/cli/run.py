@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +19,7 @@ import typer
 
 from memgpt.cli import settings
 from memgpt.cli.app import app
+from memgpt.cli.background import RecallIndexer, start_warmup
 
 log = logging.getLogger(__name__)
 
@@ -439,26 +439,36 @@ def chat(session: Any, *, greet: bool, verify: bool) -> None:
     if session.interactive:
         out.print("Type a message, /help for commands, /exit (or Ctrl-D) to leave.", style="dim")
     read = _reader(session)
+    indexer = None
     if session.interactive:
         _ask_before_writes_outside(session)
         if not os.environ.get("MEMGPT_NO_WARMUP"):  # bench/first_turn.py measures the difference
             start_warmup(agent)
-    while True:
-        try:
-            line = read()
-        except EOFError:
-            break
-        except KeyboardInterrupt:
-            if _confirm_exit(out):
+            indexer = RecallIndexer(agent)
+    try:
+        while True:
+            if indexer is not None:
+                indexer.resume()  # embeds the last turn's messages while the user types
+            try:
+                line = read()
+            except EOFError:
                 break
-            continue
-        if _timed_event(session, line):
-            continue
-        text = line.strip()
-        if text and _dispatch_line(session, text, verify) == "exit":
-            break
-        if session.heartbeat_timer is not None:
-            session.heartbeat_timer.touch()  # idle time counts from the end of the last turn
+            except KeyboardInterrupt:
+                if _confirm_exit(out):
+                    break
+                continue
+            if indexer is not None:
+                indexer.pause()
+            if _timed_event(session, line):
+                continue
+            text = line.strip()
+            if text and _dispatch_line(session, text, verify) == "exit":
+                break
+            if session.heartbeat_timer is not None:
+                session.heartbeat_timer.touch()  # idle time counts from the end of the last turn
+    finally:
+        if indexer is not None:
+            indexer.close()
     agent.save()
     if not isinstance(session.interface, _json_interface()):
         out.print(f"Saved agent '{agent.name}'. Bye!", style="dim")
@@ -489,41 +499,6 @@ def _json_interface() -> type:
     from memgpt.cli.render import JsonLinesInterface
 
     return JsonLinesInterface
-
-
-def start_warmup(agent: Any) -> threading.Thread:
-    """Import the LLM client (openai), numpy and faiss and load the embedder in a daemon thread while
-    the user types, so the first turn costs what later ones do. Never blocks the prompt; a failure
-    here is only logged (the turn that needs the piece reports it properly)."""
-
-    def warm() -> None:
-        try:
-            import faiss  # noqa: F401
-            import numpy  # noqa: F401
-            import openai  # noqa: F401
-
-            import memgpt.llm.openai_client  # noqa: F401
-            from memgpt.config import Credentials
-            from memgpt.embeddings import create_embedder
-
-
-            embedder = create_embedder(agent.embedding_config, Credentials.load())
-            if agent.embedding_config.embedding_endpoint_type == "local":
-                embedder.embed(["warm-up"])  # loads the model; the agent gets the same shared instance
-        except Exception:  # noqa: BLE001  (best effort by design)
-            log.debug("warm-up failed", exc_info=True)
-        try:
-            agent._prompt_tokens()  # loads the tokenizer (~0.25 s) and counts the prompt, as the first turn would
-            for part in (agent.client, agent.interface):  # the HTTP client and its modules; rich's spinner
-                warm_part = getattr(part, "warm_up", None)
-                if warm_part is not None:
-                    warm_part()
-        except Exception:  # noqa: BLE001  (best effort: a stand-in agent may not have these)
-            log.debug("warm-up of the prompt failed", exc_info=True)
-
-    thread = threading.Thread(target=warm, name="memgpt-warmup", daemon=True)
-    thread.start()
-    return thread
 
 
 def _confirm_exit(out: Any) -> bool:

@@ -63,6 +63,9 @@ class LocalEmbedder:
         self.dim = dim
         self._model: Any = None
         self._load_lock = threading.Lock()  # the REPL warms the model up in a background thread
+        # One call at a time: the REPL embeds recall in the background while a turn may search, and
+        # the C engine's buffers are not made for two callers.
+        self._call_lock = threading.Lock()
 
     @classmethod
     def shared(cls, model_id: str, dim: int) -> LocalEmbedder:
@@ -125,7 +128,9 @@ class WordLlamaEmbedder(LocalEmbedder):
 
         if not texts:
             return np.zeros((0, self.dim), dtype="float32")
-        return _unit_rows(self._load().embed(texts), len(texts))
+        model = self._load()
+        with self._call_lock:
+            return _unit_rows(model.embed(texts), len(texts))
 
 
 class E5Embedder(LocalEmbedder):
@@ -161,17 +166,23 @@ class E5Embedder(LocalEmbedder):
 
         if not texts:
             return np.zeros((0, self.dim), dtype="float32")
-        return _unit_rows(self._load().passage(_clean(texts)), len(texts))
+        model = self._load()
+        with self._call_lock:
+            return _unit_rows(model.passage(_clean(texts)), len(texts))
 
     def embed_query(self, text: str) -> Any:
-        return _unit_rows(self._load().query(_clean([text])[0]), 1)[0]
+        model = self._load()
+        with self._call_lock:
+            return _unit_rows(model.query(_clean([text])[0]), 1)[0]
 
     def embed_queries(self, texts: list[str]) -> Any:
         import numpy as np
 
         if not texts:
             return np.zeros((0, self.dim), dtype="float32")
-        return _unit_rows(self._load().query(_clean(texts)), len(texts))
+        model = self._load()
+        with self._call_lock:
+            return _unit_rows(model.query(_clean(texts)), len(texts))
 
 
 def _class_for(model_id: str) -> type[LocalEmbedder]:

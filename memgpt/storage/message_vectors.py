@@ -1,11 +1,13 @@
-"""Recall messages by meaning: vectors of their searchable text, made lazily when the agent searches.
+"""Recall messages by meaning: vectors of their searchable text, made while the user types.
 
-Embedding as messages are committed would put the embedder inside every step (tens of ms for e5 on
-a busy CPU, more for a remote endpoint); instead `conversation_search` first embeds the messages that
-have no vector yet, newest first and within a time budget, so a search right after a long chat costs a
-few batches and an old agent's history is backfilled over its first searches (the ones not reached
-yet are still found by their words). Vectors live in SQLite (`message_vectors`, migration 4), keyed by
-message id and model; each process keeps the agent's matrix in memory and reads only rows that are new.
+Embedding inside each step would put the embedder in every turn (tens of ms for e5 on a busy CPU,
+more for a remote endpoint). Instead the REPL embeds new messages in the background while its prompt
+waits (cli/background.py: local embedders only, paused the moment a line is entered), which also
+backfills an old agent's history; and `conversation_search` first embeds whatever is still missing,
+newest first within a time budget (a server, a script, or a remote embedder), so a search never misses
+recent messages (the ones not reached yet are still found by their words). Vectors live in SQLite
+(`message_vectors`, migration 4), keyed by message id and model; each process keeps the agent's matrix
+in memory and reads only rows that are new.
 """
 
 from __future__ import annotations
@@ -54,19 +56,21 @@ class MessageVectors:
             (self.agent, self.model_id),
         )[0][0]
 
-    def catch_up(self, budget_seconds: float = BACKFILL_SECONDS) -> int:
-        """Embed messages that have no vector, newest first, until done or the budget is spent (at
-        least one batch). Returns how many were embedded."""
+    def catch_up(
+        self, budget_seconds: float = BACKFILL_SECONDS, *, batch: int = EMBED_BATCH, stop: threading.Event | None = None
+    ) -> int:
+        """Embed messages that have no vector, newest first, until done, the budget is spent (at least
+        one batch) or `stop` is set (checked between batches). Returns how many were embedded."""
         import numpy as np
 
         done = 0
         started = time.perf_counter()
-        while True:
+        while stop is None or not stop.is_set():
             rows = self.db.query(
                 "SELECT m.id, m.search_text FROM messages m WHERE m.agent=? AND m.search_text IS NOT NULL "
                 "AND NOT EXISTS (SELECT 1 FROM message_vectors v WHERE v.message_id=m.id AND v.model_id=?) "
                 "ORDER BY m.id DESC LIMIT ?",
-                (self.agent, self.model_id, EMBED_BATCH),
+                (self.agent, self.model_id, batch),
             )
             if not rows:
                 return done
@@ -79,6 +83,7 @@ class MessageVectors:
             done += len(rows)
             if time.perf_counter() - started > budget_seconds:
                 return done
+        return done
 
     def _matrix(self) -> _Matrix:
         """This agent's vectors in memory, caught up with rows added since the last search (reloaded
