@@ -163,6 +163,10 @@ def test_streaming_text_and_arguments(fake_llm) -> None:
         '{"function": "send_message", "params": {"inner_thoughts": "t", "message": "line one\nline two"}}',
         'Sure! Here you go: {"function": "send_message", "params": {"inner_thoughts": "t", "message": "hi"}} Bye.',
         '{"function": "send_message", "params": {"inner_thoughts": "t", "message": "hi"}',
+        # the form asked for now: thoughts first, beside the call
+        '{"inner_thoughts": "t", "function": "send_message", "params": {"message": "hi"}}',
+        '```json\n{"inner_thoughts": "t", "function": "send_message", "params": {"message": "hi",},}\n```',
+        '{"inner_thoughts": "t", "function": "send_message", "params": {"message": "hi"}',
     ],
 )
 def test_wrapped_model_damaged_json(fake_llm, damaged) -> None:
@@ -174,15 +178,16 @@ def test_wrapped_model_damaged_json(fake_llm, damaged) -> None:
     assert result.message.content == "t"
     assert json.loads(result.message.tool_calls[0].arguments)["message"].startswith(("hi", "line one"))
     prompt = fake_llm.requests[-1]["body"]["prompt"]
-    assert "<|im_start|>system" in prompt and "send_message" in prompt and prompt.endswith('"function":')
+    assert "<|im_start|>system" in prompt and "send_message" in prompt and prompt.endswith('"inner_thoughts":')
 
 
 def test_wrapped_model_prefix_completion_and_garbage(fake_llm) -> None:
-    fake_llm.script(text(' "send_message", "params": {"inner_thoughts": "t", "message": "hey"}}'), text("no json"))
+    fake_llm.script(text(' "t", "function": "send_message", "params": {"message": "hey"}}'), text("no json"))
     llm = LLMConfig(model="llama3", model_endpoint_type="llamacpp", model_endpoint=fake_llm.url, model_wrapper="llama3")
     c = create_llm_client(llm)
     c.constrain = False
-    assert c.chat(HISTORY, [SEND]).message.tool_calls[0].name == "send_message"
+    reply = c.chat(HISTORY, [SEND]).message
+    assert reply.tool_calls[0].name == "send_message" and reply.content == "t"
     with pytest.raises(LLMOutputParseError):
         c.chat(HISTORY, [SEND])
 
@@ -277,7 +282,7 @@ def test_wrapped_plain_text_call_asks_for_prose(fake_llm) -> None:
 
 
 def test_wrapped_streaming(fake_llm) -> None:
-    fake_llm.script(text(' "send_message", "params": {"inner_thoughts": "greet them", "message": "Hello there"}}'))
+    fake_llm.script(text(' "greet them", "function": "send_message", "params": {"message": "Hello there"}}'))
     deltas = []
     result = wrapped(fake_llm, stream=True).chat(HISTORY, [SEND], on_delta=lambda k, t: deltas.append((k, t)))
     assert fake_llm.requests[-1]["body"]["stream"] is True
@@ -348,7 +353,7 @@ def test_every_wrapper_format_round_trips(fake_llm, name) -> None:
     """Each format marks every role, leaves the assistant turn open with the JSON started, and reads the reply."""
     fmt = FORMATS[name]
     assert len(fmt.stop) <= 4  # OpenAI-compatible servers may refuse more stop strings
-    fake_llm.script(text(' "send_message", "params": {"inner_thoughts": "t", "message": "hi"}}'))
+    fake_llm.script(text(' "t", "function": "send_message", "params": {"message": "hi"}}'))
     history = [
         *HISTORY,
         Message(role="assistant", content="thinking", tool_calls=[ToolCall(name="send_message", arguments="{}")]),
@@ -358,7 +363,7 @@ def test_every_wrapper_format_round_trips(fake_llm, name) -> None:
     assert json.loads(result.message.tool_calls[0].arguments) == {"message": "hi"}
     body = fake_llm.requests[-1]["body"]
     prompt = body["prompt"]
-    assert prompt.endswith(fmt.open_turn + '{\n  "function":') and body["stop"] == list(fmt.stop)
+    assert prompt.endswith(fmt.open_turn + '{\n  "inner_thoughts":') and body["stop"] == list(fmt.stop)
     for needle in ("You are a test.", "Available functions", "hi", '"inner_thoughts": "thinking"', "FUNCTION RETURN"):
         assert needle in prompt
 

@@ -35,8 +35,16 @@ SEARCH = {
         "required": ["query", "request_heartbeat"],
     },
 }
+OPTIONAL_ONLY = {
+    "name": "heartbeat_only",
+    "description": "All arguments optional.",
+    "parameters": {
+        "type": "object",
+        "properties": {"request_heartbeat": {"type": "boolean"}, "note": {"type": "string"}},
+    },
+}
 HISTORY = [Message(role="system", content="You are a test."), Message(role="user", content="hi")]
-GOOD = '{"function": "send_message", "params": {"inner_thoughts": "t", "message": "hi"}}'
+GOOD = '{"inner_thoughts": "t", "function": "send_message", "params": {"message": "hi"}}'
 
 
 _TOKEN = re.compile(r'\s*("(?:\\.|[^"\\])*"|\[(?:\\.|[^\]\\])*\]|[A-Za-z0-9-]+|[()|?*+])')
@@ -69,30 +77,36 @@ def grammar_regex(grammar: str) -> re.Pattern[str]:
     return re.compile(expand("root"), re.DOTALL)
 
 
-def call(function: str, indent: int | None = None, **params: object) -> str:
-    return json.dumps({"function": function, "params": params}, indent=indent)
+def call(function: str, indent: int | None = None, thoughts: str | None = "t", **params: object) -> str:
+    """A reply in the constrained form: thoughts first (left out when None), then the call."""
+    head = {} if thoughts is None else {"inner_thoughts": thoughts}
+    return json.dumps({**head, "function": function, "params": params}, indent=indent)
 
 
-SEARCH_ARGS = {"inner_thoughts": "t", "query": "q"}
+SEARCH_ARGS = {"query": "q"}
 
 
 @pytest.mark.parametrize(
     ("reply", "valid"),
     [
         (GOOD, True),
-        (call("send_message", indent=2, inner_thoughts='a "q" \u00e9', message="x"), True),
+        (call("send_message", indent=2, thoughts='a "q" \u00e9', message="x"), True),
         (call("archival_memory_search", **SEARCH_ARGS, request_heartbeat=True, page=2), True),
         (call("archival_memory_search", **SEARCH_ARGS, request_heartbeat=False, tags=["a", "b"]), True),
-        (call("send_message", message="no thoughts"), False),
-        (call("other", inner_thoughts="t", message="x"), False),
-        (call("send_message", inner_thoughts="t"), False),  # message is required
+        (call("heartbeat_only"), True),  # a function whose arguments are all optional
+        (call("heartbeat_only", request_heartbeat=True), True),
+        (call("send_message", thoughts=None, message="no thoughts"), False),
+        ('{"function": "send_message", "params": {"inner_thoughts": "t", "message": "x"}}', False),  # name first
+        (call("other", message="x"), False),
+        (call("send_message"), False),  # message is required
         (call("archival_memory_search", **SEARCH_ARGS, request_heartbeat="yes"), False),
-        ('{"function": "send_message", "params": {"inner_thoughts": "raw\nnewline", "message": "x"}}', False),
-        (call("send_message", inner_thoughts="t", message="x", extra=1), False),
+        ('{"inner_thoughts": "raw\nnewline", "function": "send_message", "params": {"message": "x"}}', False),
+        (call("send_message", message="x", extra=1), False),
+        (call("heartbeat_only", other=1), False),
     ],
 )
 def test_grammar_admits_exactly_valid_calls(reply, valid) -> None:
-    assert bool(grammar_regex(call_grammar([SEND, SEARCH])).fullmatch(reply)) is valid
+    assert bool(grammar_regex(call_grammar([SEND, SEARCH, OPTIONAL_ONLY])).fullmatch(reply)) is valid
 
 
 def test_forced_function_narrows_the_constraint() -> None:
@@ -100,8 +114,10 @@ def test_forced_function_narrows_the_constraint() -> None:
     assert not pattern.fullmatch(GOOD)
     schema = call_schema([SEND, SEARCH], force="send_message")
     assert schema["properties"]["function"] == {"type": "string", "enum": ["send_message"]}
+    assert list(schema["properties"]) == ["inner_thoughts", "function", "params"]  # thoughts first
+    assert schema["required"] == ["inner_thoughts", "function", "params"]
     params = schema["properties"]["params"]
-    assert list(params["properties"])[0] == "inner_thoughts" and params["required"] == ["inner_thoughts", "message"]
+    assert list(params["properties"]) == ["message"] and params["required"] == ["message"]
     assert params["additionalProperties"] is False
     both = call_schema([SEND, SEARCH])
     assert [o["properties"]["function"]["enum"] for o in both["anyOf"]] == [
@@ -125,7 +141,7 @@ def wrapped(server, endpoint_type: str):
         ("lmstudio", lambda b: b["response_format"]["type"] == "json_schema"),
         (
             "openai-compatible",
-            lambda b: b["response_format"]["json_schema"]["schema"]["required"] == ["function", "params"],
+            lambda b: b["response_format"]["json_schema"]["schema"]["required"][0] == "inner_thoughts",
         ),
         ("ollama", lambda b: b["format"]["type"] == "object"),
     ],
@@ -133,7 +149,7 @@ def wrapped(server, endpoint_type: str):
 def test_constraint_sent_in_each_servers_field(fake_llm, endpoint_type, check) -> None:
     fake_llm.script(text(GOOD))
     result = wrapped(fake_llm, endpoint_type).chat(HISTORY, [SEND])
-    assert result.message.content == "t"  # inner thoughts come from the params
+    assert result.message.content == "t"  # the inner thoughts, written before the call
     assert json.loads(result.message.tool_calls[0].arguments) == {"message": "hi"}
     body = fake_llm.requests[-1]["body"]
     assert check(body)
@@ -150,7 +166,7 @@ def test_refused_constraint_falls_back_form_by_form(fake_llm) -> None:
     bodies = [r["body"] for r in fake_llm.requests]
     assert ["structured_outputs" in b for b in bodies] == [True, False, False, False]
     assert ["guided_json" in b for b in bodies] == [False, True, False, False]
-    assert bodies[-1]["prompt"].endswith('"function":')  # no constraint left: pre-filled, repaired
+    assert bodies[-1]["prompt"].endswith('"inner_thoughts":')  # no constraint left: pre-filled, repaired
     fake_llm.script(text("no json"))
     plain = wrapped(fake_llm, "vllm").chat(HISTORY)  # the summariser: never constrained
     assert plain.message.content == "no json" and "guided_json" not in fake_llm.requests[-1]["body"]

@@ -1,9 +1,10 @@
 """Constrained decoding for wrapped models: the server may only sample a valid function call.
 
 From the agent's function schemas we build one constraint admitting exactly
-`{"function": <one of the names>, "params": {"inner_thoughts": <string>, ...that function's params}}`
-(inner thoughts first, so the model thinks before it acts), as a JSON schema and as a GBNF grammar,
-and send it the way each server reads it. Each server type has a list of forms, tried in order:
+`{"inner_thoughts": <string>, "function": <one of the names>, "params": {...that function's params}}`
+(inner thoughts first, so the model thinks before it chooses: with the name first, the real 1.5B
+model wrote "the user mentioned their dog" and then called send_message every time), as a JSON schema
+and as a GBNF grammar, and send it the way each server reads it. Each server type has a list of forms, tried in order:
 a form the server refuses with a 400 is dropped for that endpoint (llm/policy.py remembers), and
 when none is left the prompt alone asks for JSON and the repair chain reads what comes back.
 """
@@ -44,8 +45,8 @@ def _params_schema(fn: FunctionSchema) -> dict[str, Any]:
     required = [k for k in params.get("required") or [] if k in props]
     return {
         "type": "object",
-        "properties": {THOUGHTS_KEY: {"type": "string"}, **{k: _plain(v) for k, v in props.items()}},
-        "required": [THOUGHTS_KEY, *required],
+        "properties": {k: _plain(v) for k, v in props.items()},
+        "required": required,
         "additionalProperties": False,
     }
 
@@ -65,8 +66,12 @@ def call_schema(functions: list[FunctionSchema], force: str | None = None) -> di
     options = [
         {
             "type": "object",
-            "properties": {"function": {"type": "string", "enum": [fn["name"]]}, "params": _params_schema(fn)},
-            "required": ["function", "params"],
+            "properties": {
+                THOUGHTS_KEY: {"type": "string"},
+                "function": {"type": "string", "enum": [fn["name"]]},
+                "params": _params_schema(fn),
+            },
+            "required": [THOUGHTS_KEY, "function", "params"],
             "additionalProperties": False,
         }
         for fn in _selected(functions, force)
@@ -122,16 +127,24 @@ class _Grammar:
         return "value"
 
     def params_rule(self, index: int, fn: FunctionSchema) -> str:
+        """The function's arguments in schema order: the required ones, then each optional one or not."""
         schema = _params_schema(fn)
         required = schema["required"]
-        parts = [f'{_literal(THOUGHTS_KEY)} ws ":" ws string']
-        for key in required[1:]:
-            parts.append(f'ws "," ws {_literal(key)} ws ":" ws {self.type_rule(schema["properties"][key])}')
-        for key, spec in schema["properties"].items():
-            if key not in required:
-                parts.append(f'(ws "," ws {_literal(key)} ws ":" ws {self.type_rule(spec)})?')
+        pair = {key: f'{_literal(key)} ws ":" ws {self.type_rule(spec)}' for key, spec in schema["properties"].items()}
+        optional = [key for key in schema["properties"] if key not in required]
+        if required:
+            body = ' ws "," ws '.join(pair[key] for key in required)
+            body += "".join(f' (ws "," ws {pair[key]})?' for key in optional)
+        elif optional:  # any in-order subset; the first one present has no comma before it
+            firsts = [
+                pair[key] + "".join(f' (ws "," ws {pair[later]})?' for later in optional[i + 1 :])
+                for i, key in enumerate(optional)
+            ]
+            body = "(" + " | ".join(f"({alt})" for alt in firsts) + ")?"
+        else:
+            body = ""
         name = f"params-{index}"
-        self.rules[name] = '"{" ws ' + " ".join(parts) + ' ws "}"'
+        self.rules[name] = '"{" ws ' + (body + " ws " if body else "") + '"}"'
         return name
 
 
@@ -143,7 +156,8 @@ def call_grammar(functions: list[FunctionSchema], force: str | None = None) -> s
         params = grammar.params_rule(index, fn)
         grammar.rules[f"call-{index}"] = f'{_literal(fn["name"])} ws "," ws {_literal("params")} ws ":" ws {params}'
         calls.append(f"call-{index}")
-    root = f'"{{" ws {_literal("function")} ws ":" ws ({" | ".join(calls)}) ws "}}"'
+    thoughts = f'{_literal(THOUGHTS_KEY)} ws ":" ws string'
+    root = f'"{{" ws {thoughts} ws "," ws {_literal("function")} ws ":" ws ({" | ".join(calls)}) ws "}}"'
     lines = [f"root ::= {root}", *(f"{k} ::= {v}" for k, v in grammar.rules.items())]
     lines += [f"{k} ::= {v}" for k, v in _COMMON_RULES.items()]
     return "\n".join(lines) + "\n"

@@ -147,6 +147,9 @@ def tool_calls_from_text(content: str | None, known: set[str]) -> list[ToolCall]
         return None
     name = data.get("name") or data.get("function")
     args = data.get("arguments", data.get("parameters", data.get("params")))
+    thoughts = data.get("inner_thoughts")  # the call grammar puts them first, beside the call
+    if isinstance(thoughts, str) and isinstance(args, dict) and "inner_thoughts" not in args:
+        args = {"inner_thoughts": thoughts, **args}  # lifted into the monologue like a tools argument
     if isinstance(name, str) and name in known and isinstance(args, (dict, str)):
         return [ToolCall(name=name, arguments=safe_arguments(args) if isinstance(args, str) else json.dumps(args))]
     return None

@@ -218,13 +218,13 @@ class SendMessageStreamer(FieldStreamer):
         super().__init__(("message",))
 
 
-_THOUGHT = ("params", "inner_thoughts")
+_THOUGHTS = {("inner_thoughts",), ("params", "inner_thoughts")}  # first, beside the call; or inside params
 _MESSAGE = ("params", "message")
 _FUNCTION = ("function",)
 
 
 class WrappedReplyStreamer:
-    """A wrapped model's reply `{"function": ..., "params": {"inner_thoughts": ..., "message": ...}}`
+    """A wrapped model's reply `{"inner_thoughts": ..., "function": ..., "params": {"message": ...}}`
     as it streams: inner thoughts as "thought" deltas, and once the function is known to be
     send_message, its message as "message" deltas (what came before that is caught up then)."""
 
@@ -239,7 +239,7 @@ class WrappedReplyStreamer:
     def feed(self, fragment: str) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
         for path, text in self._parser.feed(fragment):
-            if path == _THOUGHT:
+            if path in _THOUGHTS:
                 out.append(("thought", text))
             elif path == _FUNCTION:
                 self._function.append(text)

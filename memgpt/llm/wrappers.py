@@ -2,8 +2,8 @@
 
 A wrapper renders the system prompt, the function descriptions and the history into one prompt in
 the model's chat format, ending with an open assistant turn that starts the JSON object; the
-completion is parsed back (with repairs) into one function call whose `inner_thoughts` parameter
-becomes the assistant's inner monologue.
+completion is parsed back (with repairs) into one function call; its `inner_thoughts`, written
+before the function is chosen, become the assistant's inner monologue.
 """
 
 from __future__ import annotations
@@ -36,11 +36,12 @@ from memgpt.tokens import count_tokens
 log = logging.getLogger("memgpt.llm")
 
 
-JSON_START = '{\n  "function":'
+# Thoughts first: a model that names the function before it thinks picks send_message out of habit.
+JSON_START = '{\n  "inner_thoughts":'
 INSTRUCTIONS = (
     "Answer with exactly one JSON object and nothing else, of the form "
-    '{"function": "<function name>", "params": {"inner_thoughts": "<your private thoughts>", ...arguments}}. '
-    "Choose the most suitable function from the list below."
+    '{"inner_thoughts": "<your private thoughts>", "function": "<function name>", "params": {...arguments}}. '
+    "Think first, then choose the function your thoughts call for from the list below."
 )
 # For calls without functions (the summariser, message_chatgpt): models used to the JSON format keep
 # answering in it unless told not to.
@@ -53,7 +54,6 @@ def render_functions(functions: list[FunctionSchema]) -> str:
         lines.append(f"{fn['name']}:")
         lines.append(f"  description: {fn.get('description', '')}")
         lines.append("  params:")
-        lines.append("    inner_thoughts: Deep inner monologue, private to you only.")
         props = fn.get("parameters", {}).get("properties", {})
         required = set(fn.get("parameters", {}).get("required", []))
         for param, spec in props.items():
@@ -63,15 +63,16 @@ def render_functions(functions: list[FunctionSchema]) -> str:
 
 
 def render_assistant(message: Message) -> str:
+    thoughts = message.content or ""
     if not message.tool_calls:
-        return json.dumps({"function": None, "params": {"inner_thoughts": message.content or ""}}, indent=2)
+        return json.dumps({"inner_thoughts": thoughts, "function": None, "params": {}}, indent=2)
     call = message.tool_calls[0]
     try:
         args = json.loads(call.arguments)
     except (json.JSONDecodeError, TypeError):
         args = {"raw_arguments": call.arguments}
-    params = {"inner_thoughts": message.content or "", **(args if isinstance(args, dict) else {})}
-    return json.dumps({"function": call.name, "params": params}, indent=2)
+    params = args if isinstance(args, dict) else {}
+    return json.dumps({"inner_thoughts": thoughts, "function": call.name, "params": params}, indent=2)
 
 
 def render_prompt(
@@ -96,16 +97,14 @@ def render_prompt(
         elif msg.role == "tool":
             text = f"FUNCTION RETURN ({msg.name}): {text}"
         parts.append(fmt.render_turn(msg.role, text))
-    prefix = ""
-    if functions and prefill:
-        prefix = JSON_START + (f' "{force_function}",' if force_function else "")
+    prefix = JSON_START if functions and prefill else ""  # a forced function is held by the constraint
     return "".join(parts) + fmt.open_turn + prefix, prefix
 
 
 def parse_completion(text: str, prefix: str) -> Message:
     """The model's JSON text back into an assistant message with one tool call."""
     # The model may continue our pre-filled prefix, or (ignoring it) write a whole object itself.
-    own_object = text.lstrip().startswith(("{", "`")) or '"function"' in text
+    own_object = text.lstrip().startswith(("{", "`"))
     attempts = [text, prefix + text] if own_object else [prefix + text, text]
     try:
         data = parse_json_object(attempts[0])
@@ -119,7 +118,9 @@ def parse_completion(text: str, prefix: str) -> Message:
         params = parse_json_object(params)
     if not isinstance(params, dict):
         raise LLMOutputParseError("The model's JSON has no 'params' object.", text)
-    thoughts = params.pop("inner_thoughts", None)
+    thoughts = data.get("inner_thoughts")  # first, beside the call (older habits: inside params)
+    inside = params.pop("inner_thoughts", None)
+    thoughts = thoughts if isinstance(thoughts, str) else inside
     if not name or str(name).lower() in ("none", "null"):
         return Message(role="assistant", content=thoughts or None)
     if not isinstance(name, str):
