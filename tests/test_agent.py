@@ -131,7 +131,8 @@ def test_plain_text_reply_gets_one_nudge(make_agent, fake_llm) -> None:
 
 def test_heartbeat_cap_stops_runaway_chains(make_agent, fake_llm) -> None:
     agent = make_agent(max_chained_steps=4)
-    fake_llm.default = call("conversation_search", query="loop")
+    queries = iter(range(100))
+    fake_llm.default = lambda request: call("conversation_search", query=f"loop {next(queries)}")  # all different
     result = agent.user_message("hi", verify=False)
     assert result.capped and result.steps == 4
     assert "heartbeat cap" in agent.interface.of_kind("system")[-1].text

@@ -232,3 +232,28 @@ def test_the_memory_alert_goes_in_with_the_next_user_message_once(make_agent, fa
         assert all("system_alert" not in _last_user_types(b) for b in fake_llm.chat_requests() if b.get("tools"))
     finally:
         resumed.close()
+
+
+def test_a_call_repeated_in_one_chain_is_pointed_out_then_stopped(make_agent, fake_llm) -> None:
+    """A real 1.5B model, after a login, searched "" with a heartbeat step after step until the 20-step
+    cap: the second identical call hears that it repeats itself, the third ends the chain."""
+    agent = make_agent()
+    loop = tool_call("conversation_search", {"query": "", "request_heartbeat": True})
+    fake_llm.script(*[loop] * 5)
+    fake_llm.requests.clear()
+    result = agent.user_message("hello?", verify=False)
+    calls = [b for b in fake_llm.chat_requests() if b.get("tools")]
+    assert len(calls) == 3 and result.messages == []
+    assert "exact call" in json.loads(calls[2]["messages"][-1]["content"])["reason"]
+    assert any("same call (conversation_search) 3 times" in t for t in agent.interface.texts("system"))
+    fake_llm.script(send_message("Hi!"))
+    assert agent.user_message("hello again", verify=False).messages == ["Hi!"]  # a new chain starts afresh
+
+
+def test_different_calls_in_one_chain_are_not_a_loop(make_agent, fake_llm) -> None:
+    agent = make_agent()
+    fake_llm.script(
+        *[tool_call("conversation_search", {"query": f"topic {i}", "request_heartbeat": True}) for i in range(4)],
+        send_message("Found it."),
+    )
+    assert agent.user_message("find things", verify=False).messages == ["Found it."]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -262,6 +263,7 @@ class Agent(ContextMixin, CommandsMixin):
             self._commit([*self._owed_alert(), event])
         result = TurnResult()
         nudged = False
+        self._chain_calls: Counter[str] = Counter()  # each call made in this chain, to catch a loop
         cap = max(1, self.config.limits.max_chained_steps)
         while True:
             result.steps += 1
@@ -355,7 +357,13 @@ class Agent(ContextMixin, CommandsMixin):
                     self._archival_count += ctx.archival_changed
                 if ctx.memory_edited or ctx.archival_changed:
                     self.refresh_status()  # the top of the prompt changes with the memory itself
-                next_event = self._next_event(to_store, failed, wants_heartbeat, parse_error, allow_nudge and not calls)
+                repeats = self._count_call(calls)
+                next_event = self._next_event(
+                    to_store, failed, wants_heartbeat, parse_error, allow_nudge and not calls, repeats
+                )
+                if repeats >= REPEATS_STOP and next_event is not None:
+                    next_event = None  # the model is looping: end its turn (the cap would, 20 steps later)
+                    shown.append(AgentEvent(kind="system", text=_stopped_repeating(calls)))
                 stopped = next_event is not None and not may_continue
                 if stopped:
                     next_event = None
@@ -381,6 +389,7 @@ class Agent(ContextMixin, CommandsMixin):
         wants_heartbeat: bool,
         parse_error: LLMOutputParseError | None,
         nudge: bool,
+        repeats: int = 1,
     ) -> Message | None:
         """What runs the model next: a heartbeat it asked for, or a failure it must hear about.
 
@@ -399,6 +408,8 @@ class Agent(ContextMixin, CommandsMixin):
                 f"{constants.NON_USER_MSG_PREFIX}Your last reply could not be read as a function call ({parse_error}). "
                 "Reply with one valid function call."
             )
+        if (failed or wants_heartbeat) and repeats > 1:
+            return events.heartbeat(events.HEARTBEAT_REPEATED)
         if failed:
             return events.heartbeat(events.HEARTBEAT_FAILED)
         if wants_heartbeat:
@@ -406,6 +417,14 @@ class Agent(ContextMixin, CommandsMixin):
         if nudge:
             return events.heartbeat(events.HEARTBEAT_NO_FUNCTION)
         return None
+
+    def _count_call(self, calls: list[ToolCall]) -> int:
+        """How often this step's calls (same functions, same arguments) were made in this chain."""
+        if not calls:
+            return 0
+        key = json.dumps([(c.name, _without_heartbeat(c.arguments)) for c in calls])
+        self._chain_calls[key] += 1
+        return self._chain_calls[key]
 
     def _owed_alert(self, shown: list[AgentEvent] | None = None) -> list[Message]:
         """The memory-pressure alert if one is owed (it is then delivered), else nothing."""
@@ -756,3 +775,26 @@ def link_shared_blocks(state: AgentState, storage: Storage) -> None:
     for label, block in list(state.core_memory.items()):
         if block.shared:
             state.core_memory[label] = store.create(block.shared, block)
+
+
+# A call repeated with the same arguments in one chain gets a heartbeat that says so; the third time
+# the chain ends. A small real model after a login asked for conversation_search("") with a heartbeat
+# step after step, and only the 20-step cap stopped it.
+REPEATS_STOP = 3
+
+
+def _without_heartbeat(arguments: str) -> str:
+    """The arguments as a stable key, `request_heartbeat` (and the thoughts) left out."""
+    try:
+        args = json.loads(arguments)
+    except (json.JSONDecodeError, TypeError):
+        return arguments
+    if not isinstance(args, dict):
+        return arguments
+    args = {k: v for k, v in args.items() if k not in ("request_heartbeat", "inner_thoughts")}
+    return json.dumps(args, sort_keys=True)
+
+
+def _stopped_repeating(calls: list[ToolCall]) -> str:
+    names = ", ".join(dict.fromkeys(c.name for c in calls))
+    return f"Stopped the agent: it made the same call ({names}) {REPEATS_STOP} times in a row of steps."

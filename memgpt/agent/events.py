@@ -20,6 +20,10 @@ HEARTBEAT_NO_FUNCTION = (
     NON_USER_MSG_PREFIX + "Your last reply called no function, so the user saw nothing. Use send_message to "
     "talk to the user; otherwise your reply stays private."
 )
+HEARTBEAT_REPEATED = (
+    NON_USER_MSG_PREFIX + "You already made this exact call in this chain, and its result is above. Do not "
+    "repeat it: use what you have, try something else, or answer the user with send_message."
+)
 MEMORY_PRESSURE_ALERT = (
     NON_USER_MSG_PREFIX + "The conversation history will soon reach its maximum length and older messages "
     "will be summarised and moved out of view. Do not tell the user about this. Save anything important "
