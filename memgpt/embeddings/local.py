@@ -162,27 +162,23 @@ class E5Embedder(LocalEmbedder):
         return model
 
     def embed(self, texts: list[str]) -> Any:
-        import numpy as np
-
-        if not texts:
-            return np.zeros((0, self.dim), dtype="float32")
-        model = self._load()
-        with self._call_lock:
-            return _unit_rows(model.passage(_clean(texts)), len(texts))
+        return self._encode(texts, is_query=False)
 
     def embed_query(self, text: str) -> Any:
-        model = self._load()
-        with self._call_lock:
-            return _unit_rows(model.query(_clean([text])[0]), 1)[0]
+        return self._encode([text], is_query=True)[0]
 
     def embed_queries(self, texts: list[str]) -> Any:
+        return self._encode(texts, is_query=True)
+
+    def _encode(self, texts: list[str], is_query: bool) -> Any:
+        """Unit rows in the query or passage form (e5's `query: ` / `passage: ` prefixes)."""
         import numpy as np
 
         if not texts:
             return np.zeros((0, self.dim), dtype="float32")
         model = self._load()
         with self._call_lock:
-            return _unit_rows(model.query(_clean(texts)), len(texts))
+            return _unit_rows(model.encode(_clean(texts), is_query), len(texts))
 
 
 def _class_for(model_id: str) -> type[LocalEmbedder]:
