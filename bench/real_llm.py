@@ -175,7 +175,7 @@ def run_mode(mode: str, url: str, model: str, window: int, log: Path, turns: int
     from memgpt.storage import open_storage
 
     result = ModeResult(mode)
-    wrapper = None if mode.startswith("native") else "chatml"
+    wrapper = None if mode.startswith("native") else mode.split("-")[0]
     llm = LLMConfig(
         model=model,
         model_endpoint_type="llamacpp",
@@ -185,8 +185,11 @@ def run_mode(mode: str, url: str, model: str, window: int, log: Path, turns: int
         request_timeout=900,
         max_retries=1,
     )
-    if mode.endswith("-unconstrained"):
+    flags = set(mode.split("-")[1:])
+    if "unconstrained" in flags:
         llm = llm.model_copy(update={"constrained_decoding": False})
+    if "noslot" in flags:  # without the new-fact slot (llm/memory_slot.py), to measure what it buys
+        llm = llm.model_copy(update={"memory_slot": "off"})
     config = MemGPTConfig(llm=llm)
     interface = RecordingInterface()
     storage = open_storage(config)
@@ -238,7 +241,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--llama-python", default=sys.executable, help="python with llama-cpp-python[server]")
     parser.add_argument("--server-url", help="use a running server instead of starting one")
     parser.add_argument("--server-log", type=Path, help="its log file (needed with --server-url for eval counts)")
-    parser.add_argument("--modes", default="native,chatml,chatml-unconstrained")
+    parser.add_argument(
+        "--modes",
+        default="native,chatml,chatml-unconstrained",
+        help="comma-separated: native or a wrapper name, with -unconstrained and/or -noslot (no new-fact slot)",
+    )
     parser.add_argument("--turns", type=int, default=15)
     parser.add_argument("--window", type=int, default=8192)
     parser.add_argument("--json", type=Path)

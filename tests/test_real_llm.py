@@ -12,7 +12,9 @@ Minutes per test on 2 CPU threads. `python -m bench.real_llm` runs the longer, m
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -26,21 +28,26 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def llama_server(tmp_path_factory):
+def llama_server():
     from bench.real_llm import start_server
 
-    log = tmp_path_factory.mktemp("llama") / "server.log"
+    # Not under pytest's basetemp: another pytest run started meanwhile prunes old basetemps, and this
+    # tier reads the server's log (its evaluated-token lines) for its whole half hour.
+    folder = Path(tempfile.mkdtemp(prefix="memgpt-real-tier-"))
+    log = folder / "server.log"
     proc, url = start_server(os.environ.get("MEMGPT_LLAMA_PYTHON", sys.executable), MODEL, 8192, log)
     yield url, log
     proc.terminate()
     proc.wait(timeout=30)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.mark.parametrize("mode", ["chatml", "native"])
-def test_a_short_session_is_all_function_calls_and_reuses_the_prompt_cache(llama_server, mode) -> None:
+def test_a_short_session_is_all_function_calls_and_reuses_the_prompt_cache(llama_server, mode, monkeypatch) -> None:
     from bench.real_llm import run_mode
 
     url, log = llama_server
+    monkeypatch.setenv("MEMGPT_HOME", str(log.parent / f"home-{mode}"))  # outside basetemp too (see above)
     result = run_mode(mode, url, Path(MODEL).name, 8192, log, turns=4)
     assert not result.errors, result.errors
     assert result.valid_calls >= 0.8 * result.steps, (result.valid_calls, result.steps)

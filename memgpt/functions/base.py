@@ -39,7 +39,7 @@ def pause_heartbeats(self: FunctionContext, minutes: int) -> str:
     return f"Pausing timed heartbeats for {minutes} min"
 
 
-def core_memory_append(self: FunctionContext, name: str, content: str) -> None:
+def core_memory_append(self: FunctionContext, name: str, content: str) -> str | None:
     """Append a line to a block of your core memory (always visible to you). Use it as soon as you learn
     something worth keeping about the user (name, work, family, pets, dates, likes) or about yourself.
 
@@ -47,11 +47,21 @@ def core_memory_append(self: FunctionContext, name: str, content: str) -> None:
         name: The block to edit: "persona" (about you) or "human" (about the user).
         content: The text to add. All unicode (including emojis) is supported.
     """
+    block = self.core.blocks.get(name)
+    if block is not None and content.strip() and _holds_line(block.value, content):
+        # small models save the same fact on every turn it stays in view; a copy only eats the limit
+        return f"The {name} block already holds this line; nothing was added."
     try:
         self.core.append(name, content)
     except CoreMemoryError as exc:
         raise FunctionError(str(exc)) from None
     self.memory_edited = True
+    return None
+
+
+def _holds_line(value: str, content: str) -> bool:
+    wanted = " ".join(content.split()).casefold()
+    return any(" ".join(line.split()).casefold() == wanted for line in value.splitlines())
 
 
 def core_memory_replace(self: FunctionContext, name: str, old_content: str, new_content: str) -> None:

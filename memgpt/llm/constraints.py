@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 from memgpt.llm.base import FunctionSchema
+from memgpt.llm.memory_slot import SLOT_KEY
 
 THOUGHTS_KEY = "inner_thoughts"
 
@@ -61,17 +62,21 @@ def _plain(spec: Any) -> dict[str, Any]:
     return out
 
 
-def call_schema(functions: list[FunctionSchema], force: str | None = None) -> dict[str, Any]:
-    """The JSON schema of one call to one of `functions` (only `force`, when given)."""
+def call_schema(functions: list[FunctionSchema], force: str | None = None, slot: bool = False) -> dict[str, Any]:
+    """The JSON schema of one call to one of `functions` (only `force`, when given); with `slot`, the
+    new-fact slot (llm/memory_slot.py) between the thoughts and the function."""
+    head: dict[str, Any] = {THOUGHTS_KEY: {"type": "string"}}
+    if slot:
+        head[SLOT_KEY] = {"type": ["string", "null"]}
     options = [
         {
             "type": "object",
             "properties": {
-                THOUGHTS_KEY: {"type": "string"},
+                **head,
                 "function": {"type": "string", "enum": [fn["name"]]},
                 "params": _params_schema(fn),
             },
-            "required": [THOUGHTS_KEY, "function", "params"],
+            "required": [*head, "function", "params"],
             "additionalProperties": False,
         }
         for fn in _selected(functions, force)
@@ -148,8 +153,8 @@ class _Grammar:
         return name
 
 
-def call_grammar(functions: list[FunctionSchema], force: str | None = None) -> str:
-    """The GBNF grammar of one call (llama.cpp's `grammar` parameter)."""
+def call_grammar(functions: list[FunctionSchema], force: str | None = None, slot: bool = False) -> str:
+    """The GBNF grammar of one call (llama.cpp's `grammar` parameter), with the new-fact slot if `slot`."""
     grammar = _Grammar()
     calls = []
     for index, fn in enumerate(_selected(functions, force)):
@@ -157,17 +162,21 @@ def call_grammar(functions: list[FunctionSchema], force: str | None = None) -> s
         grammar.rules[f"call-{index}"] = f'{_literal(fn["name"])} ws "," ws {_literal("params")} ws ":" ws {params}'
         calls.append(f"call-{index}")
     thoughts = f'{_literal(THOUGHTS_KEY)} ws ":" ws string'
+    if slot:
+        thoughts += f' ws "," ws {_literal(SLOT_KEY)} ws ":" ws (null | string)'
     root = f'"{{" ws {thoughts} ws "," ws {_literal("function")} ws ":" ws ({" | ".join(calls)}) ws "}}"'
     lines = [f"root ::= {root}", *(f"{k} ::= {v}" for k, v in grammar.rules.items())]
     lines += [f"{k} ::= {v}" for k, v in _COMMON_RULES.items()]
     return "\n".join(lines) + "\n"
 
 
-def constraint_params(form: str, functions: list[FunctionSchema], force: str | None = None) -> dict[str, Any]:
+def constraint_params(
+    form: str, functions: list[FunctionSchema], force: str | None = None, slot: bool = False
+) -> dict[str, Any]:
     """The request fields that carry the constraint in `form`."""
     if form == "grammar":
-        return {"grammar": call_grammar(functions, force)}
-    schema = call_schema(functions, force)
+        return {"grammar": call_grammar(functions, force, slot)}
+    schema = call_schema(functions, force, slot)
     if form == "json_schema":
         return {"json_schema": schema}
     if form == "structured_outputs":

@@ -22,6 +22,7 @@ from memgpt.errors import LLMError, LLMModelNotFoundError, MemGPTError
 from memgpt.llm.base import DeltaCallback, FunctionSchema
 from memgpt.llm.constraints import call_grammar
 from memgpt.llm.json_repair import parse_json_object
+from memgpt.llm.memory_slot import slot_applies, slot_wanted
 from memgpt.llm.policy import (
     CallPolicy,
     RetryCallback,
@@ -95,6 +96,7 @@ class OpenAIChatClient:
         self.style = "functions" if llm.function_call_style == "functions" else "tools"
         self._auto_style = llm.function_call_style == "auto"
         self.constrained = getattr(llm, "constrained_decoding", True) is not False
+        self.memory_slot = getattr(llm, "memory_slot", "auto")
         # The most the model may write in one reply: the reserve the agent's context accounting keeps.
         self.max_completion_tokens = (
             max_completion_tokens
@@ -219,7 +221,8 @@ class OpenAIChatClient:
             else:
                 kwargs["tool_choice"] = "required" if self.quirks.tool_choice_required else "auto"
             if self._chat_grammar():
-                kwargs["grammar"] = call_grammar(functions, force_function)
+                slot = slot_wanted(self.memory_slot, True) and slot_applies(functions, force_function)
+                kwargs["grammar"] = call_grammar(functions, force_function, slot)
         elif functions:
             # the legacy API has no "any function" value: "auto", "none" or one function by name
             kwargs["messages"] = to_legacy(wire)
@@ -238,11 +241,7 @@ class OpenAIChatClient:
         it does take a GBNF grammar on /chat/completions, which holds the reply to one valid call as
         JSON text (read back by replies.tool_calls_from_text). A server that refuses the pair (llama.cpp's
         own server with --jinja does tools itself) says so in a 400, and is not sent it again."""
-        return (
-            self.endpoint_type in CHAT_GRAMMAR_TYPES
-            and self.constrained
-            and self.quirks.chat_grammar
-        )
+        return self.endpoint_type in CHAT_GRAMMAR_TYPES and self.constrained and self.quirks.chat_grammar
 
     def limit_param(self) -> str:
         if self.quirks.limit_param is None:

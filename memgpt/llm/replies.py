@@ -16,6 +16,7 @@ from typing import Any
 from memgpt.errors import ContextWindowExceededError, LLMOutputParseError
 from memgpt.llm.base import DeltaCallback
 from memgpt.llm.json_repair import parse_json_object
+from memgpt.llm.memory_slot import SLOT_FUNCTION, with_slot_call
 from memgpt.llm.streaming import SendMessageStreamer
 from memgpt.llm.text import MAX_JSON_DEPTH, clean_json_text, too_deep
 from memgpt.llm.transport import BodyError, TransientError, error_message
@@ -151,7 +152,8 @@ def tool_calls_from_text(content: str | None, known: set[str]) -> list[ToolCall]
     if isinstance(thoughts, str) and isinstance(args, dict) and "inner_thoughts" not in args:
         args = {"inner_thoughts": thoughts, **args}  # lifted into the monologue like a tools argument
     if isinstance(name, str) and name in known and isinstance(args, (dict, str)):
-        return [ToolCall(name=name, arguments=safe_arguments(args) if isinstance(args, str) else json.dumps(args))]
+        call = ToolCall(name=name, arguments=safe_arguments(args) if isinstance(args, str) else json.dumps(args))
+        return with_slot_call([call], data) if SLOT_FUNCTION in known else [call]
     return None
 
 

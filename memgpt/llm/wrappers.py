@@ -17,6 +17,8 @@ from memgpt.llm.base import DeltaCallback, FunctionSchema
 from memgpt.llm.constraints import constraint_params, forms_for
 from memgpt.llm.formats import FORMATS, ChatFormat
 from memgpt.llm.json_repair import parse_json_object
+from memgpt.llm.memory_slot import INSTRUCTION as SLOT_INSTRUCTION
+from memgpt.llm.memory_slot import SLOT_KEY, slot_applies, slot_fact, slot_wanted, with_slot_call
 from memgpt.llm.openai_client import OpenAIChatClient
 from memgpt.llm.replies import completion_piece, completion_text
 from memgpt.llm.retry import BadRequest
@@ -43,6 +45,12 @@ INSTRUCTIONS = (
     '{"inner_thoughts": "<your private thoughts>", "function": "<function name>", "params": {...arguments}}. '
     "Think first, then choose the function your thoughts call for from the list below."
 )
+SLOT_INSTRUCTIONS = (
+    "Answer with exactly one JSON object and nothing else, of the form "
+    f'{{"inner_thoughts": "<your private thoughts>", "{SLOT_KEY}": null or "<one short line>", '
+    '"function": "<function name>", "params": {...arguments}}. '
+    f"Think first, then choose the function your thoughts call for from the list below. {SLOT_INSTRUCTION}"
+)
 # For calls without functions (the summariser, message_chatgpt): models used to the JSON format keep
 # answering in it unless told not to.
 PLAIN_INSTRUCTION = "Answer in plain prose: no JSON, no function calls."
@@ -62,17 +70,20 @@ def render_functions(functions: list[FunctionSchema]) -> str:
     return "\n".join(lines)
 
 
-def render_assistant(message: Message) -> str:
-    thoughts = message.content or ""
+def render_assistant(message: Message, slot: bool = False) -> str:
+    """A past reply in the shape the model is asked to write now (it copies what it sees)."""
+    head: dict[str, Any] = {"inner_thoughts": message.content or ""}
+    if slot:
+        head[SLOT_KEY] = slot_fact(message)
     if not message.tool_calls:
-        return json.dumps({"inner_thoughts": thoughts, "function": None, "params": {}}, indent=2)
+        return json.dumps({**head, "function": None, "params": {}}, indent=2)
     call = message.tool_calls[0]
     try:
         args = json.loads(call.arguments)
     except (json.JSONDecodeError, TypeError):
         args = {"raw_arguments": call.arguments}
     params = args if isinstance(args, dict) else {}
-    return json.dumps({"inner_thoughts": thoughts, "function": call.name, "params": params}, indent=2)
+    return json.dumps({**head, "function": call.name, "params": params}, indent=2)
 
 
 def render_prompt(
@@ -81,6 +92,7 @@ def render_prompt(
     functions: list[FunctionSchema] | None,
     force_function: str | None,
     prefill: bool = True,
+    slot: bool = False,
 ) -> tuple[str, str]:
     """The prompt, and the text the open assistant turn was pre-filled with.
 
@@ -90,10 +102,11 @@ def render_prompt(
     for i, msg in enumerate(messages):
         text = msg.content or ""
         if i == 0 and msg.role == "system":
-            extra = f"{INSTRUCTIONS}\n\n{render_functions(functions)}" if functions else PLAIN_INSTRUCTION
+            instructions = SLOT_INSTRUCTIONS if slot else INSTRUCTIONS
+            extra = f"{instructions}\n\n{render_functions(functions)}" if functions else PLAIN_INSTRUCTION
             text = f"{text}\n\n{extra}"
         if msg.role == "assistant" and functions:
-            text = render_assistant(msg)
+            text = render_assistant(msg, slot)
         elif msg.role == "tool":
             text = f"FUNCTION RETURN ({msg.name}): {text}"
         parts.append(fmt.render_turn(msg.role, text))
@@ -128,7 +141,7 @@ def parse_completion(text: str, prefix: str) -> Message:
     return Message(
         role="assistant",
         content=str(thoughts) if thoughts is not None else None,
-        tool_calls=[ToolCall(name=name, arguments=json.dumps(params))],
+        tool_calls=with_slot_call([ToolCall(name=name, arguments=json.dumps(params))], data),
     )
 
 
@@ -238,7 +251,8 @@ class WrappedCompletionClient(OpenAIChatClient):
         on_delta: DeltaCallback | None,
         form: str | None,
     ) -> ChatResult:
-        prompt, prefix = render_prompt(self.format, messages, functions, force_function, prefill=form is None)
+        slot = slot_wanted(self.memory_slot, form is not None) and slot_applies(functions, force_function)
+        prompt, prefix = render_prompt(self.format, messages, functions, force_function, form is None, slot)
         prompt_tokens = count_tokens(prompt, self.model)
         budget = self.context_window - prompt_tokens
         if budget < 64:
@@ -248,7 +262,7 @@ class WrappedCompletionClient(OpenAIChatClient):
         max_tokens = min(budget, self.max_completion_tokens)
         request: dict[str, Any] = {"max_tokens": max_tokens, "stop": list(self.format.stop), "temperature": 0.7}
         if form is not None and functions:
-            request.update(constraint_params(form, functions, force_function))
+            request.update(constraint_params(form, functions, force_function, slot))
         request.update(self.settings)
         stream = on_delta if self.stream and functions else None
 
