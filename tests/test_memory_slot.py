@@ -12,7 +12,7 @@ from memgpt.config import LLMConfig, MemGPTConfig
 from memgpt.interface import RecordingInterface
 from memgpt.llm import create_llm_client
 from memgpt.llm.constraints import call_grammar, call_schema
-from memgpt.llm.memory_slot import SLOT_KEY
+from memgpt.llm.memory_slot import INSTRUCTION, SLOT_KEY
 from memgpt.llm.wrappers import render_assistant
 from memgpt.schemas import Message, ToolCall
 from memgpt.storage import open_storage
@@ -45,14 +45,17 @@ def reply(fact: object, message: str = "Poor charger!") -> str:
     ("fact", "valid"), [(None, True), ("Has a beagle called Biscuit", True), (3, False), (True, False)]
 )
 def test_the_grammar_holds_the_slot_between_thoughts_and_call(fact, valid) -> None:
-    pattern = grammar_regex(call_grammar([SEND, APPEND], slot=True))
+    pattern = grammar_regex(call_grammar([SEND, APPEND], slot="open"))
     assert bool(pattern.fullmatch(reply(fact))) is valid
     no_slot = '{"inner_thoughts": "t", "function": "send_message", "params": {"message": "hi"}}'
     assert not pattern.fullmatch(no_slot)  # the model must answer the question every step
     assert grammar_regex(call_grammar([SEND, APPEND])).fullmatch(no_slot)  # and without the slot, nothing changes
-    schema = call_schema([SEND, APPEND], slot=True)["anyOf"][0]
+    held = grammar_regex(call_grammar([SEND, APPEND], slot="null"))  # a step that answers no user message
+    assert bool(held.fullmatch(reply(fact))) is (fact is None)
+    schema = call_schema([SEND, APPEND], slot="open")["anyOf"][0]
     assert list(schema["properties"])[:2] == ["inner_thoughts", SLOT_KEY]
     assert schema["properties"][SLOT_KEY] == {"type": ["string", "null"]} and SLOT_KEY in schema["required"]
+    assert call_schema([SEND, APPEND], slot="null")["anyOf"][0]["properties"][SLOT_KEY] == {"type": "null"}
 
 
 def wrapped(server, **overrides):
@@ -86,16 +89,29 @@ def test_the_slot_can_be_turned_off_and_is_only_where_a_constraint_holds(fake_ll
     wrapped(fake_llm, constrained_decoding=False).chat(HISTORY, [SEND, APPEND])
     body = fake_llm.requests[-1]["body"]
     assert "grammar" not in body and SLOT_KEY not in body["prompt"]  # auto: no constraint, no slot
+    fake_llm.script(text(reply("Works nights")))
+    result = wrapped(fake_llm, constrained_decoding=False, memory_slot="on").chat(HISTORY, [SEND, APPEND])
+    assert SLOT_KEY in fake_llm.requests[-1]["body"]["prompt"]  # on: asked for in the prompt alone
+    assert [c.name for c in result.message.tool_calls] == ["send_message", "core_memory_append"]
 
 
 def test_native_llamacpp_calls_carry_the_slot_in_their_chat_grammar(fake_llm) -> None:
     llm = LLMConfig(model="m", model_endpoint_type="llamacpp", model_endpoint=fake_llm.url)
     fake_llm.script(text(reply("Works night shifts as a nurse")))
-    result = create_llm_client(llm).chat(HISTORY, [SEND, APPEND])
-    assert SLOT_KEY in fake_llm.requests[-1]["body"]["grammar"]
+    client = create_llm_client(llm)
+    result = client.chat(HISTORY, [SEND, APPEND])
+    body = fake_llm.requests[-1]["body"]
+    assert f'"\\"{SLOT_KEY}\\"" ws ":" ws (null | string)' in body["grammar"]
+    assert body["messages"][0]["content"].endswith(INSTRUCTION)  # told what it is for, at the end of the system text
     calls = result.message.tool_calls
     assert [c.name for c in calls] == ["send_message", "core_memory_append"]
     assert json.loads(calls[1].arguments)["content"] == "Works night shifts as a nurse"
+    heartbeat = Message(role="user", content='{"type": "heartbeat", "reason": "continue"}')
+    fake_llm.script(text(reply(None)))
+    client.chat([*HISTORY, heartbeat], [SEND, APPEND])
+    later = fake_llm.requests[-1]["body"]
+    assert f'"\\"{SLOT_KEY}\\"" ws ":" ws null' in later["grammar"]  # no user message: held to null
+    assert later["messages"][0] == body["messages"][0]  # the same system text: the prompt cache holds
 
 
 def test_history_shows_the_slot_as_the_model_wrote_it() -> None:

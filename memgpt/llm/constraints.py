@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from memgpt.llm.base import FunctionSchema
-from memgpt.llm.memory_slot import SLOT_KEY
+from memgpt.llm.memory_slot import SLOT_KEY, Slot
 
 THOUGHTS_KEY = "inner_thoughts"
 
@@ -62,12 +62,13 @@ def _plain(spec: Any) -> dict[str, Any]:
     return out
 
 
-def call_schema(functions: list[FunctionSchema], force: str | None = None, slot: bool = False) -> dict[str, Any]:
+def call_schema(functions: list[FunctionSchema], force: str | None = None, slot: Slot = None) -> dict[str, Any]:
     """The JSON schema of one call to one of `functions` (only `force`, when given); with `slot`, the
-    new-fact slot (llm/memory_slot.py) between the thoughts and the function."""
+    new-fact slot (llm/memory_slot.py) between the thoughts and the function: "open" (a line or null)
+    or "null" (the same shape on steps that answer no user message)."""
     head: dict[str, Any] = {THOUGHTS_KEY: {"type": "string"}}
     if slot:
-        head[SLOT_KEY] = {"type": ["string", "null"]}
+        head[SLOT_KEY] = {"type": ["string", "null"]} if slot == "open" else {"type": "null"}
     options = [
         {
             "type": "object",
@@ -153,7 +154,7 @@ class _Grammar:
         return name
 
 
-def call_grammar(functions: list[FunctionSchema], force: str | None = None, slot: bool = False) -> str:
+def call_grammar(functions: list[FunctionSchema], force: str | None = None, slot: Slot = None) -> str:
     """The GBNF grammar of one call (llama.cpp's `grammar` parameter), with the new-fact slot if `slot`."""
     grammar = _Grammar()
     calls = []
@@ -163,7 +164,8 @@ def call_grammar(functions: list[FunctionSchema], force: str | None = None, slot
         calls.append(f"call-{index}")
     thoughts = f'{_literal(THOUGHTS_KEY)} ws ":" ws string'
     if slot:
-        thoughts += f' ws "," ws {_literal(SLOT_KEY)} ws ":" ws (null | string)'
+        value = "(null | string)" if slot == "open" else "null"
+        thoughts += f' ws "," ws {_literal(SLOT_KEY)} ws ":" ws {value}'
     root = f'"{{" ws {thoughts} ws "," ws {_literal("function")} ws ":" ws ({" | ".join(calls)}) ws "}}"'
     lines = [f"root ::= {root}", *(f"{k} ::= {v}" for k, v in grammar.rules.items())]
     lines += [f"{k} ::= {v}" for k, v in _COMMON_RULES.items()]
@@ -171,7 +173,7 @@ def call_grammar(functions: list[FunctionSchema], force: str | None = None, slot
 
 
 def constraint_params(
-    form: str, functions: list[FunctionSchema], force: str | None = None, slot: bool = False
+    form: str, functions: list[FunctionSchema], force: str | None = None, slot: Slot = None
 ) -> dict[str, Any]:
     """The request fields that carry the constraint in `form`."""
     if form == "grammar":

@@ -15,20 +15,24 @@ an ordinary function call: stored, shown, answered with its result.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from memgpt.llm.base import FunctionSchema
 from memgpt.schemas import Message, ToolCall
 
 SLOT_KEY = "new_fact_about_user"
+# In a constraint: no slot, a slot for a line or null ("open"), or one held to null ("null")
+Slot = Literal["open", "null"] | None
 SLOT_FUNCTION = "core_memory_append"
 SLOT_BLOCK = "human"
 # What small models write when they mean "nothing new"
 _NOTHING = {"", "none", "null", "n/a", "na", "nothing", "no", "nothing new", "no new fact", "unknown"}
 MAX_FACT_CHARS = 300
 INSTRUCTION = (
-    f'"{SLOT_KEY}" is null, or a new fact the user has just told you about themselves that your <human> memory '
-    "does not hold yet, in one short line: it is added to that memory for you."
+    f'"{SLOT_KEY}" is almost always null. Only when the user\'s newest message tells you something new and '
+    "lasting about themselves (a name, a pet, their work, a date, a place, a book) that your <human> memory does "
+    "not hold yet, write that one fact there in one short line, with names, numbers and dates exactly as the user "
+    "wrote them; it is added to your <human> memory for you."
 )
 
 
@@ -37,9 +41,37 @@ def slot_wanted(setting: str, constrained: bool) -> bool:
     return setting == "on" or (setting == "auto" and constrained)
 
 
-def slot_applies(functions: list[FunctionSchema] | None, force: str | None) -> bool:
-    """A forced call stays exactly that call; without core_memory_append the slot has nowhere to go."""
-    return bool(functions) and force is None and any(f.get("name") == SLOT_FUNCTION for f in functions or [])
+def slot_offered(functions: list[FunctionSchema] | None) -> bool:
+    """Whether the prompt describes the slot: the same on every step, so the prompt's prefix stays put."""
+    return any(f.get("name") == SLOT_FUNCTION for f in functions or [])
+
+
+def slot_for(offered: bool, force: str | None, messages: list[Message]) -> Slot:
+    """This step's slot: open only in the answer to a user's message (the facts are in it; on logins,
+    heartbeats and alerts the real 1.5B model filled it with whatever it had just said), held to null on
+    other steps so every reply keeps one shape, and absent from a forced call or when not offered."""
+    if not offered or force is not None:
+        return None
+    return "open" if messages and _is_user_message(messages[-1]) else "null"
+
+
+def _is_user_message(message: Message) -> bool:
+    """A user-role message that is not a system event (those are JSON with another "type")."""
+    if message.role != "user":
+        return False
+    try:
+        event = json.loads(message.content or "")
+    except ValueError:
+        return True  # sent unpacked: the user's own words
+    return not isinstance(event, dict) or event.get("type", "user_message") == "user_message"
+
+
+def with_slot_instruction(wire: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Chat messages whose system message ends with what the slot is for (native calls under a grammar,
+    where no other text tells the model)."""
+    if not wire or wire[0].get("role") != "system" or not isinstance(wire[0].get("content"), str):
+        return wire
+    return [{**wire[0], "content": f"{wire[0]['content']}\n\n{INSTRUCTION}"}, *wire[1:]]
 
 
 def fact_of(value: Any) -> str | None:

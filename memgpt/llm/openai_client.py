@@ -22,7 +22,7 @@ from memgpt.errors import LLMError, LLMModelNotFoundError, MemGPTError
 from memgpt.llm.base import DeltaCallback, FunctionSchema
 from memgpt.llm.constraints import call_grammar
 from memgpt.llm.json_repair import parse_json_object
-from memgpt.llm.memory_slot import slot_applies, slot_wanted
+from memgpt.llm.memory_slot import slot_for, slot_offered, slot_wanted, with_slot_instruction
 from memgpt.llm.policy import (
     CallPolicy,
     RetryCallback,
@@ -202,7 +202,7 @@ class OpenAIChatClient:
         wire = [m.to_openai() for m in messages]
         known = {f["name"] for f in functions or []}
         while True:
-            kwargs = self._chat_kwargs(wire, functions, force_function)
+            kwargs = self._chat_kwargs(wire, functions, force_function, messages)
             try:
                 return self.retrying(lambda kw=kwargs: self._request(kw, known, on_delta))
             except BadRequest as exc:
@@ -210,7 +210,11 @@ class OpenAIChatClient:
                     raise
 
     def _chat_kwargs(
-        self, wire: list[dict[str, Any]], functions: list[FunctionSchema] | None, force_function: str | None
+        self,
+        wire: list[dict[str, Any]],
+        functions: list[FunctionSchema] | None,
+        force_function: str | None,
+        messages: list[Message],
     ) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"model": self.model}
         if functions and self.style == "tools":
@@ -221,7 +225,10 @@ class OpenAIChatClient:
             else:
                 kwargs["tool_choice"] = "required" if self.quirks.tool_choice_required else "auto"
             if self._chat_grammar():
-                slot = slot_wanted(self.memory_slot, True) and slot_applies(functions, force_function)
+                offered = slot_wanted(self.memory_slot, True) and slot_offered(functions)
+                if offered:
+                    kwargs["messages"] = with_slot_instruction(wire)
+                slot = slot_for(offered, force_function, messages)
                 kwargs["grammar"] = call_grammar(functions, force_function, slot)
         elif functions:
             # the legacy API has no "any function" value: "auto", "none" or one function by name

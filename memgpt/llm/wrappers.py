@@ -18,7 +18,7 @@ from memgpt.llm.constraints import constraint_params, forms_for
 from memgpt.llm.formats import FORMATS, ChatFormat
 from memgpt.llm.json_repair import parse_json_object
 from memgpt.llm.memory_slot import INSTRUCTION as SLOT_INSTRUCTION
-from memgpt.llm.memory_slot import SLOT_KEY, slot_applies, slot_fact, slot_wanted, with_slot_call
+from memgpt.llm.memory_slot import SLOT_KEY, slot_fact, slot_for, slot_offered, slot_wanted, with_slot_call
 from memgpt.llm.openai_client import OpenAIChatClient
 from memgpt.llm.replies import completion_piece, completion_text
 from memgpt.llm.retry import BadRequest
@@ -251,8 +251,9 @@ class WrappedCompletionClient(OpenAIChatClient):
         on_delta: DeltaCallback | None,
         form: str | None,
     ) -> ChatResult:
-        slot = slot_wanted(self.memory_slot, form is not None) and slot_applies(functions, force_function)
-        prompt, prefix = render_prompt(self.format, messages, functions, force_function, form is None, slot)
+        offered = slot_wanted(self.memory_slot, form is not None) and slot_offered(functions)
+        slot = slot_for(offered, force_function, messages)
+        prompt, prefix = render_prompt(self.format, messages, functions, force_function, form is None, offered)
         prompt_tokens = count_tokens(prompt, self.model)
         budget = self.context_window - prompt_tokens
         if budget < 64:
