@@ -64,11 +64,11 @@ def _plain(spec: Any) -> dict[str, Any]:
 
 def call_schema(functions: list[FunctionSchema], force: str | None = None, slot: Slot = None) -> dict[str, Any]:
     """The JSON schema of one call to one of `functions` (only `force`, when given); with `slot`, the
-    new-fact slot (llm/memory_slot.py) between the thoughts and the function: "open" (a line or null)
-    or "null" (the same shape on steps that answer no user message)."""
+    remember-this-message slot (llm/memory_slot.py) between the thoughts and the function: "open"
+    (true or false) or "closed" (false: the same shape on steps that answer no user message)."""
     head: dict[str, Any] = {THOUGHTS_KEY: {"type": "string"}}
     if slot:
-        head[SLOT_KEY] = {"type": ["string", "null"]} if slot == "open" else {"type": "null"}
+        head[SLOT_KEY] = {"type": "boolean"} if slot == "open" else {"type": "boolean", "enum": [False]}
     options = [
         {
             "type": "object",
@@ -155,7 +155,7 @@ class _Grammar:
 
 
 def call_grammar(functions: list[FunctionSchema], force: str | None = None, slot: Slot = None) -> str:
-    """The GBNF grammar of one call (llama.cpp's `grammar` parameter), with the new-fact slot if `slot`."""
+    """The GBNF grammar of one call (llama.cpp's `grammar` parameter), with the remember-this-message slot if `slot`."""
     grammar = _Grammar()
     calls = []
     for index, fn in enumerate(_selected(functions, force)):
@@ -164,7 +164,7 @@ def call_grammar(functions: list[FunctionSchema], force: str | None = None, slot
         calls.append(f"call-{index}")
     thoughts = f'{_literal(THOUGHTS_KEY)} ws ":" ws string'
     if slot:
-        value = "(null | string)" if slot == "open" else "null"
+        value = "boolean" if slot == "open" else '"false"'
         thoughts += f' ws "," ws {_literal(SLOT_KEY)} ws ":" ws {value}'
     root = f'"{{" ws {thoughts} ws "," ws {_literal("function")} ws ":" ws ({" | ".join(calls)}) ws "}}"'
     lines = [f"root ::= {root}", *(f"{k} ::= {v}" for k, v in grammar.rules.items())]

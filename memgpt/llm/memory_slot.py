@@ -1,13 +1,18 @@
-"""A slot for a new fact in every constrained call, because small local models do not chain to save one.
+"""A yes/no question in every constrained call, because small local models do not chain to save a fact.
 
 Found with a real 1.5B model (docs/local_llm.md): told in passing "Biscuit chewed through my charger,
-that beagle of mine", it thinks "the user has a beagle called Biscuit" and calls send_message; choosing
-a second function first and chaining to the answer is the step small models miss. Where the server
-holds each reply to our call grammar or schema, that constraint can also hold a question the model
-answers on every step, `"new_fact_about_user": null` or one line. A line becomes
-core_memory_append(name="human", content=line), run after the main call in the same step, as a
-parallel call from a hosted model would be. The model still decides what to remember, and the edit is
-an ordinary function call: stored, shown, answered with its result.
+that beagle of mine", it thinks "the user has a beagle" and calls send_message; choosing a second
+function first and chaining to the answer is the step small models miss. Given a free-text slot for
+"a new fact" instead, it wrote one on every turn, mostly narration ("The user is feeling down") or
+inventions ("I am an artificial intelligence, Sam"), and dropped the very names it was told (the dog
+became "Beagle"). Deciding is what such a model can do; rewriting faithfully is not.
+
+So where the server holds each reply to our call grammar or schema, that constraint also holds
+`"remember_this_message": true | false` between the thoughts and the call, open only in the answer to a
+user's message (held to false on logins, heartbeats and alerts, so every reply keeps one shape). True
+saves that message, in the user's own words, as core_memory_append(name="human", content=...) run after
+the main call in the same step, like a parallel call from a hosted model: stored, shown and answered
+with its result like any call. The model still decides what is remembered; names and dates survive.
 
 `llm.memory_slot` turns it on or off; "auto" uses it exactly where a constraint is sent.
 """
@@ -20,19 +25,19 @@ from typing import Any, Literal
 from memgpt.llm.base import FunctionSchema
 from memgpt.schemas import Message, ToolCall
 
-SLOT_KEY = "new_fact_about_user"
-# In a constraint: no slot, a slot for a line or null ("open"), or one held to null ("null")
-Slot = Literal["open", "null"] | None
+SLOT_KEY = "remember_this_message"
 SLOT_FUNCTION = "core_memory_append"
 SLOT_BLOCK = "human"
-# What small models write when they mean "nothing new"
-_NOTHING = {"", "none", "null", "n/a", "na", "nothing", "no", "nothing new", "no new fact", "unknown"}
-MAX_FACT_CHARS = 300
+# In a constraint: no slot, a free true/false ("open"), or one held to false ("closed")
+Slot = Literal["open", "closed"] | None
+QUOTE_PREFIX = "The user said: "
+MAX_QUOTE_CHARS = 400
+# Stands for the user's message between reading the reply and filling it in (fill_slot)
+_PLACEHOLDER = "(the user's newest message)"
 INSTRUCTION = (
-    f'"{SLOT_KEY}" is almost always null. Only when the user\'s newest message tells you something new and '
-    "lasting about themselves (a name, a pet, their work, a date, a place, a book) that your <human> memory does "
-    "not hold yet, write that one fact there in one short line, with names, numbers and dates exactly as the user "
-    "wrote them; it is added to your <human> memory for you."
+    f'"{SLOT_KEY}" is false, except when the user\'s newest message tells you something new and lasting about '
+    "themselves (a name, a pet, their work, a date, a place, a book) that your <human> memory does not hold yet: "
+    "then true, and that message is added to your <human> memory in the user's own words."
 )
 
 
@@ -47,23 +52,28 @@ def slot_offered(functions: list[FunctionSchema] | None) -> bool:
 
 
 def slot_for(offered: bool, force: str | None, messages: list[Message]) -> Slot:
-    """This step's slot: open only in the answer to a user's message (the facts are in it; on logins,
-    heartbeats and alerts the real 1.5B model filled it with whatever it had just said), held to null on
-    other steps so every reply keeps one shape, and absent from a forced call or when not offered."""
+    """This step's slot: open only in the answer to a user's message, closed on other steps, absent from
+    a forced call or when not offered."""
     if not offered or force is not None:
         return None
-    return "open" if messages and _is_user_message(messages[-1]) else "null"
+    return "open" if messages and user_text(messages[-1]) is not None else "closed"
 
 
-def _is_user_message(message: Message) -> bool:
-    """A user-role message that is not a system event (those are JSON with another "type")."""
+def user_text(message: Message) -> str | None:
+    """The user's words in a user-role message; None for system events (JSON with another "type")."""
     if message.role != "user":
-        return False
+        return None
+    content = message.content or ""
     try:
-        event = json.loads(message.content or "")
+        event = json.loads(content)
     except ValueError:
-        return True  # sent unpacked: the user's own words
-    return not isinstance(event, dict) or event.get("type", "user_message") == "user_message"
+        return content  # sent unpacked: the user's own words
+    if not isinstance(event, dict):
+        return content
+    if event.get("type", "user_message") != "user_message":
+        return None
+    text = event.get("message")
+    return text if isinstance(text, str) else None
 
 
 def with_slot_instruction(wire: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -74,38 +84,42 @@ def with_slot_instruction(wire: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**wire[0], "content": f"{wire[0]['content']}\n\n{INSTRUCTION}"}, *wire[1:]]
 
 
-def fact_of(value: Any) -> str | None:
-    """The slot's line, or None when it holds nothing worth saving."""
-    if not isinstance(value, str):
-        return None
-    fact = " ".join(value.split())
-    if fact.strip(" .").lower() in _NOTHING:
-        return None
-    return fact[:MAX_FACT_CHARS]
-
-
-def slot_call(value: Any) -> ToolCall | None:
-    fact = fact_of(value)
-    if fact is None:
-        return None
-    return ToolCall(name=SLOT_FUNCTION, arguments=json.dumps({"name": SLOT_BLOCK, "content": fact}, ensure_ascii=False))
-
-
 def with_slot_call(calls: list[ToolCall], data: dict[str, Any]) -> list[ToolCall]:
-    """The calls read from a reply, with the slot's append after them when it holds a fact."""
-    extra = slot_call(data.get(SLOT_KEY)) if calls else None
-    return [*calls, extra] if extra else calls
+    """The calls read from a reply, with a save after them when the slot says true (filled by fill_slot)."""
+    if not calls or data.get(SLOT_KEY) not in (True, "true"):
+        return calls
+    args = {"name": SLOT_BLOCK, "content": _PLACEHOLDER}
+    return [*calls, ToolCall(name=SLOT_FUNCTION, arguments=json.dumps(args))]
 
 
-def slot_fact(message: Message) -> str | None:
-    """The fact a stored reply saved through the slot (its second call), for rendering it back."""
+def fill_slot(reply: Message, messages: list[Message]) -> Message:
+    """The reply with the slot's save holding the user's newest message (dropped when there is none)."""
+    calls = reply.tool_calls or []
+    if len(calls) < 2 or calls[-1].name != SLOT_FUNCTION or _PLACEHOLDER not in calls[-1].arguments:
+        return reply
+    text = user_text(messages[-1]) if messages else None
+    if not text or not text.strip():
+        return reply.model_copy(update={"tool_calls": calls[:-1]})
+    args = {"name": SLOT_BLOCK, "content": QUOTE_PREFIX + json.dumps(_shortened(text), ensure_ascii=False)}
+    saved = calls[-1].model_copy(update={"arguments": json.dumps(args, ensure_ascii=False)})
+    return reply.model_copy(update={"tool_calls": [*calls[:-1], saved]})
+
+
+def _shortened(text: str) -> str:
+    words = " ".join(text.split())
+    if len(words) <= MAX_QUOTE_CHARS:
+        return words
+    return words[:MAX_QUOTE_CHARS].rsplit(" ", 1)[0] + "..."
+
+
+def slot_said_true(message: Message) -> bool:
+    """Whether a stored reply saved the user's message through the slot (to render it back as true)."""
     calls = message.tool_calls or []
-    if len(calls) < 2 or calls[1].name != SLOT_FUNCTION:
-        return None
+    if len(calls) < 2 or calls[-1].name != SLOT_FUNCTION:
+        return False
     try:
-        args = json.loads(calls[1].arguments)
+        args = json.loads(calls[-1].arguments)
     except (ValueError, TypeError):
-        return None
-    if not isinstance(args, dict) or args.get("name") != SLOT_BLOCK:
-        return None
-    return fact_of(args.get("content"))
+        return False
+    content = args.get("content") if isinstance(args, dict) else None
+    return isinstance(content, str) and args.get("name") == SLOT_BLOCK and content.startswith(QUOTE_PREFIX)

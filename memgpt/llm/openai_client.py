@@ -22,7 +22,7 @@ from memgpt.errors import LLMError, LLMModelNotFoundError, MemGPTError
 from memgpt.llm.base import DeltaCallback, FunctionSchema
 from memgpt.llm.constraints import call_grammar
 from memgpt.llm.json_repair import parse_json_object
-from memgpt.llm.memory_slot import slot_for, slot_offered, slot_wanted, with_slot_instruction
+from memgpt.llm.memory_slot import fill_slot, slot_for, slot_offered, slot_wanted, with_slot_instruction
 from memgpt.llm.policy import (
     CallPolicy,
     RetryCallback,
@@ -204,7 +204,8 @@ class OpenAIChatClient:
         while True:
             kwargs = self._chat_kwargs(wire, functions, force_function, messages)
             try:
-                return self.retrying(lambda kw=kwargs: self._request(kw, known, on_delta))
+                result = self.retrying(lambda kw=kwargs: self._request(kw, known, on_delta))
+                return result.model_copy(update={"message": fill_slot(result.message, messages)})
             except BadRequest as exc:
                 if not self._adapt(exc.text, kwargs):
                     raise

@@ -18,7 +18,15 @@ from memgpt.llm.constraints import constraint_params, forms_for
 from memgpt.llm.formats import FORMATS, ChatFormat
 from memgpt.llm.json_repair import parse_json_object
 from memgpt.llm.memory_slot import INSTRUCTION as SLOT_INSTRUCTION
-from memgpt.llm.memory_slot import SLOT_KEY, slot_fact, slot_for, slot_offered, slot_wanted, with_slot_call
+from memgpt.llm.memory_slot import (
+    SLOT_KEY,
+    fill_slot,
+    slot_for,
+    slot_offered,
+    slot_said_true,
+    slot_wanted,
+    with_slot_call,
+)
 from memgpt.llm.openai_client import OpenAIChatClient
 from memgpt.llm.replies import completion_piece, completion_text
 from memgpt.llm.retry import BadRequest
@@ -47,7 +55,7 @@ INSTRUCTIONS = (
 )
 SLOT_INSTRUCTIONS = (
     "Answer with exactly one JSON object and nothing else, of the form "
-    f'{{"inner_thoughts": "<your private thoughts>", "{SLOT_KEY}": null or "<one short line>", '
+    f'{{"inner_thoughts": "<your private thoughts>", "{SLOT_KEY}": false, '
     '"function": "<function name>", "params": {...arguments}}. '
     f"Think first, then choose the function your thoughts call for from the list below. {SLOT_INSTRUCTION}"
 )
@@ -74,7 +82,7 @@ def render_assistant(message: Message, slot: bool = False) -> str:
     """A past reply in the shape the model is asked to write now (it copies what it sees)."""
     head: dict[str, Any] = {"inner_thoughts": message.content or ""}
     if slot:
-        head[SLOT_KEY] = slot_fact(message)
+        head[SLOT_KEY] = slot_said_true(message)
     if not message.tool_calls:
         return json.dumps({**head, "function": None, "params": {}}, indent=2)
     call = message.tool_calls[0]
@@ -288,7 +296,7 @@ class WrappedCompletionClient(OpenAIChatClient):
                         f"The model's reply was cut off at the {max_tokens}-token limit before the call was complete.",
                         text,
                     )
-            message = parse_completion(text, prefix)
+            message = fill_slot(parse_completion(text, prefix), messages)
             return ChatResult(message=correct_heartbeat(message, messages), usage=usage, finish_reason=finish)
 
         if self.api == "chat":
