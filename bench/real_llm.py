@@ -188,8 +188,8 @@ def run_mode(mode: str, url: str, model: str, window: int, log: Path, turns: int
     flags = set(mode.split("-")[1:])
     if "unconstrained" in flags:
         llm = llm.model_copy(update={"constrained_decoding": False})
-    if "noslot" in flags:  # without the new-fact slot (llm/memory_slot.py), to measure what it buys
-        llm = llm.model_copy(update={"memory_slot": "off"})
+    if "slot" in flags:  # with the remember-this-message question (llm/memory_slot.py; off by default)
+        llm = llm.model_copy(update={"memory_slot": "auto"})
     config = MemGPTConfig(llm=llm)
     interface = RecordingInterface()
     storage = open_storage(config)
@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--modes",
         default="native,chatml,chatml-unconstrained",
-        help="comma-separated: native or a wrapper name, with -unconstrained and/or -noslot (no new-fact slot)",
+        help="comma-separated: native or a wrapper name, with -unconstrained and/or -slot (llm.memory_slot auto)",
     )
     parser.add_argument("--turns", type=int, default=15)
     parser.add_argument("--window", type=int, default=8192)

@@ -68,9 +68,10 @@ class LLMConfig(BaseModel):
     # Wrapped (JSON-in-text) models: hold sampling to a valid call with the server's grammar/schema
     # parameter (docs/local_llm.md); off leaves only the prompt and the repair chain.
     constrained_decoding: bool = True
-    # A "new_fact_about_user" slot in every constrained call, saved to the <human> block
-    # (llm/memory_slot.py): "auto" where a grammar/schema constraint is sent, "on", or "off".
-    memory_slot: Literal["auto", "on", "off"] = "auto"
+    # A "remember_this_message" yes/no in every constrained call (llm/memory_slot.py): "auto" where a
+    # grammar/schema constraint is sent, "on" (also in an unconstrained wrapper's prompt), or "off" (the
+    # default: with the real 1.5B model it answered the same on every turn, docs/local_llm.md).
+    memory_slot: Literal["auto", "on", "off"] = "off"
 
 
 class EmbeddingConfig(BaseModel):

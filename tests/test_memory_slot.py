@@ -65,8 +65,9 @@ def test_the_grammar_holds_the_slot_between_thoughts_and_call(remember, valid) -
 
 
 def wrapped(server, **overrides):
+    settings = {"memory_slot": "auto", **overrides}
     llm = LLMConfig(
-        model="m", model_endpoint_type="llamacpp", model_endpoint=server.url, model_wrapper="chatml", **overrides
+        model="m", model_endpoint_type="llamacpp", model_endpoint=server.url, model_wrapper="chatml", **settings
     )
     return create_llm_client(llm)
 
@@ -85,11 +86,15 @@ def test_true_saves_the_users_own_words_after_the_call(fake_llm) -> None:
     assert SLOT_KEY not in fake_llm.requests[-1]["body"]["grammar"]
 
 
-def test_the_slot_can_be_turned_off_and_is_only_where_a_constraint_holds(fake_llm) -> None:
-    fake_llm.script(text(reply(False)), text(reply(False)))
+def test_the_slot_is_off_by_default_and_auto_only_where_a_constraint_holds(fake_llm) -> None:
+    fake_llm.script(text(reply(False)), text(reply(False)), text(reply(False)))
     wrapped(fake_llm, memory_slot="off").chat(HISTORY, [SEND, APPEND])
     body = fake_llm.requests[-1]["body"]
     assert SLOT_KEY not in body["grammar"] and SLOT_KEY not in body["prompt"]
+    default = LLMConfig(model="m", model_endpoint_type="llamacpp", model_endpoint=fake_llm.url, model_wrapper="chatml")
+    assert default.memory_slot == "off"
+    create_llm_client(default).chat(HISTORY, [SEND, APPEND])
+    assert SLOT_KEY not in fake_llm.requests[-1]["body"]["grammar"]
     wrapped(fake_llm, constrained_decoding=False).chat(HISTORY, [SEND, APPEND])
     body = fake_llm.requests[-1]["body"]
     assert "grammar" not in body and SLOT_KEY not in body["prompt"]  # auto: no constraint, no slot
@@ -100,7 +105,7 @@ def test_the_slot_can_be_turned_off_and_is_only_where_a_constraint_holds(fake_ll
 
 
 def test_native_llamacpp_calls_carry_the_slot_in_their_chat_grammar(fake_llm) -> None:
-    llm = LLMConfig(model="m", model_endpoint_type="llamacpp", model_endpoint=fake_llm.url)
+    llm = LLMConfig(model="m", model_endpoint_type="llamacpp", model_endpoint=fake_llm.url, memory_slot="auto")
     fake_llm.script(text(reply(True)))
     client = create_llm_client(llm)
     result = client.chat(HISTORY, [SEND, APPEND])
@@ -156,6 +161,7 @@ def test_an_agent_saves_the_message_in_the_same_step_once(fake_llm) -> None:
             model_wrapper="chatml",
             context_window=8192,
             max_retries=0,
+            memory_slot="auto",
         )
     )
     agent = Agent.create(name="slotted", config=config, storage=open_storage(config), interface=RecordingInterface())

@@ -5,16 +5,20 @@ that beagle of mine", it thinks "the user has a beagle" and calls send_message; 
 function first and chaining to the answer is the step small models miss. Given a free-text slot for
 "a new fact" instead, it wrote one on every turn, mostly narration ("The user is feeling down") or
 inventions ("I am an artificial intelligence, Sam"), and dropped the very names it was told (the dog
-became "Beagle"). Deciding is what such a model can do; rewriting faithfully is not.
+became "Beagle"). Rewriting faithfully is beyond such a model; a yes/no seemed not to be.
 
 So where the server holds each reply to our call grammar or schema, that constraint also holds
 `"remember_this_message": true | false` between the thoughts and the call, open only in the answer to a
 user's message (held to false on logins, heartbeats and alerts, so every reply keeps one shape). True
 saves that message, in the user's own words, as core_memory_append(name="human", content=...) run after
 the main call in the same step, like a parallel call from a hosted model: stored, shown and answered
-with its result like any call. The model still decides what is remembered; names and dates survive.
+with its result like any call. The model decides what is remembered; the words, names and dates are the
+user's.
 
-`llm.memory_slot` turns it on or off; "auto" uses it exactly where a constraint is sent.
+`llm.memory_slot`: "auto" uses it exactly where a constraint is sent, "on" also in an unconstrained
+wrapper's prompt; "off" is the default, because measured (docs/local_llm.md) the real 1.5B model gave
+the same answer on every turn: true in native mode (every message saved, each save re-evaluating the
+prompt from core memory on: 140 s per turn instead of ~30), false with the chatml wrapper.
 """
 
 from __future__ import annotations

@@ -96,7 +96,7 @@ class OpenAIChatClient:
         self.style = "functions" if llm.function_call_style == "functions" else "tools"
         self._auto_style = llm.function_call_style == "auto"
         self.constrained = getattr(llm, "constrained_decoding", True) is not False
-        self.memory_slot = getattr(llm, "memory_slot", "auto")
+        self.memory_slot = getattr(llm, "memory_slot", "off")
         # The most the model may write in one reply: the reserve the agent's context accounting keeps.
         self.max_completion_tokens = (
             max_completion_tokens
