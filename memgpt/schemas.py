@@ -7,6 +7,7 @@ edge. Everything here is plain pydantic and serialises to JSON: no pickle anywhe
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timezone
 from typing import Any, Literal
@@ -149,3 +150,19 @@ class AgentState(BaseModel):
     last_login: datetime | None = None
     heartbeats_paused_until: datetime | None = None
     state_version: int = STATE_VERSION
+
+
+def user_text(content: str | None) -> str | None:
+    """The user's words from a user-role message's envelope; None for heartbeats, alerts and logins
+    (text that is not JSON was sent unpacked, and is the user's words as it stands)."""
+    if not content:
+        return None
+    try:
+        data = json.loads(content)
+    except (json.JSONDecodeError, TypeError):
+        return content
+    if isinstance(data, dict):
+        if data.get("type") == "user_message":
+            return str(data.get("message", ""))
+        return None
+    return content

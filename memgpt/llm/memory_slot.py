@@ -27,7 +27,7 @@ import json
 from typing import Any, Literal
 
 from memgpt.llm.base import FunctionSchema
-from memgpt.schemas import Message, ToolCall
+from memgpt.schemas import Message, ToolCall, user_text
 
 SLOT_KEY = "remember_this_message"
 SLOT_FUNCTION = "core_memory_append"
@@ -60,24 +60,12 @@ def slot_for(offered: bool, force: str | None, messages: list[Message]) -> Slot:
     a forced call or when not offered."""
     if not offered or force is not None:
         return None
-    return "open" if messages and user_text(messages[-1]) is not None else "closed"
+    return "open" if messages and _said(messages[-1]) is not None else "closed"
 
 
-def user_text(message: Message) -> str | None:
-    """The user's words in a user-role message; None for system events (JSON with another "type")."""
-    if message.role != "user":
-        return None
-    content = message.content or ""
-    try:
-        event = json.loads(content)
-    except ValueError:
-        return content  # sent unpacked: the user's own words
-    if not isinstance(event, dict):
-        return content
-    if event.get("type", "user_message") != "user_message":
-        return None
-    text = event.get("message")
-    return text if isinstance(text, str) else None
+def _said(message: Message) -> str | None:
+    """The user's words when `message` is what the user said (not a login, heartbeat or alert)."""
+    return user_text(message.content) if message.role == "user" else None
 
 
 def with_slot_instruction(wire: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -101,7 +89,7 @@ def fill_slot(reply: Message, messages: list[Message]) -> Message:
     calls = reply.tool_calls or []
     if len(calls) < 2 or calls[-1].name != SLOT_FUNCTION or _PLACEHOLDER not in calls[-1].arguments:
         return reply
-    text = user_text(messages[-1]) if messages else None
+    text = _said(messages[-1]) if messages else None
     if not text or not text.strip():
         return reply.model_copy(update={"tool_calls": calls[:-1]})
     args = {"name": SLOT_BLOCK, "content": QUOTE_PREFIX + json.dumps(_shortened(text), ensure_ascii=False)}

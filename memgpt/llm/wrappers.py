@@ -48,17 +48,21 @@ log = logging.getLogger("memgpt.llm")
 
 # Thoughts first: a model that names the function before it thinks picks send_message out of habit.
 JSON_START = '{\n  "inner_thoughts":'
-INSTRUCTIONS = (
-    "Answer with exactly one JSON object and nothing else, of the form "
-    '{"inner_thoughts": "<your private thoughts>", "function": "<function name>", "params": {...arguments}}. '
-    "Think first, then choose the function your thoughts call for from the list below."
-)
-SLOT_INSTRUCTIONS = (
-    "Answer with exactly one JSON object and nothing else, of the form "
-    f'{{"inner_thoughts": "<your private thoughts>", "{SLOT_KEY}": false, '
-    '"function": "<function name>", "params": {...arguments}}. '
-    f"Think first, then choose the function your thoughts call for from the list below. {SLOT_INSTRUCTION}"
-)
+
+
+def _call_instructions(slot: bool) -> str:
+    """How to answer: one JSON call, the thoughts first (and, with `slot`, the remember-this-message answer)."""
+    answer = f'"{SLOT_KEY}": false, ' if slot else ""
+    text = (
+        "Answer with exactly one JSON object and nothing else, of the form "
+        f'{{"inner_thoughts": "<your private thoughts>", {answer}"function": "<function name>", '
+        '"params": {...arguments}}. Think first, then choose the function your thoughts call for from the list below.'
+    )
+    return f"{text} {SLOT_INSTRUCTION}" if slot else text
+
+
+INSTRUCTIONS = _call_instructions(slot=False)
+SLOT_INSTRUCTIONS = _call_instructions(slot=True)
 # For calls without functions (the summariser, message_chatgpt): models used to the JSON format keep
 # answering in it unless told not to.
 PLAIN_INSTRUCTION = "Answer in plain prose: no JSON, no function calls."

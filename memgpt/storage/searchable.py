@@ -9,22 +9,7 @@ from __future__ import annotations
 
 import json
 
-from memgpt.schemas import Message
-
-
-def user_text(content: str | None) -> str | None:
-    """The user's words from an event envelope; None for heartbeats, alerts and logins."""
-    if not content:
-        return None
-    try:
-        data = json.loads(content)
-    except (json.JSONDecodeError, TypeError):
-        return content
-    if isinstance(data, dict):
-        if data.get("type") == "user_message":
-            return str(data.get("message", ""))
-        return None
-    return content
+from memgpt.schemas import Message, user_text
 
 
 def sent_messages(message: Message) -> list[str]:
